@@ -1,0 +1,77 @@
+"""A deterministic extractive summary, used when no LLM is configured."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+# Sentence ends: . ! ? (and their full-width forms) followed by whitespace, or blank lines.
+# Abbreviations ("Art. 5") split too; acceptable for a labelled, best-effort summary.
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|\n\s*\n")
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Words this short are mostly articles and prepositions in any language; they say nothing
+# about the topic and would dominate the frequencies.
+_MIN_WORD_LEN = 4
+# Fragments shorter than this (page numbers, stray headings) are not worth quoting.
+_MIN_SENTENCE_CHARS = 20
+
+
+def _words(text: str) -> list[str]:
+    return [
+        w
+        for w in (m.group(0).casefold() for m in _WORD.finditer(text))
+        if len(w) >= _MIN_WORD_LEN and not w.isdigit()
+    ]
+
+
+def extractive_summary(
+    page_texts: list[str], max_sentences: int = 5, max_chars: int = 1200
+) -> str:
+    """Pick the ``max_sentences`` most representative sentences, in document order.
+
+    Sentences are scored by the mean document frequency of their words (mean, not sum, so long
+    sentences do not win by length alone). Ties keep the earlier sentence. The result never
+    exceeds ``max_chars``.
+    """
+    if max_sentences < 1 or max_chars < 1:
+        return ""
+    sentences: list[str] = []
+    for page in page_texts:
+        for raw in _SENTENCE_SPLIT.split(page or ""):
+            sentence = " ".join(raw.split())  # collapse OCR line breaks inside a sentence
+            if len(sentence) >= _MIN_SENTENCE_CHARS and _words(sentence):
+                sentences.append(sentence)
+    if not sentences:
+        # Nothing sentence-like (e.g. a form of short fields): fall back to the start of the text.
+        joined = " ".join(" ".join(p.split()) for p in page_texts if p and p.strip())
+        return _truncate(joined, max_chars)
+
+    freq = Counter(w for s in sentences for w in _words(s))
+    top = max(freq.values())
+    scored: list[tuple[float, int]] = []
+    for index, sentence in enumerate(sentences):
+        words = _words(sentence)
+        score = sum(freq[w] / top for w in words) / len(words)
+        scored.append((score, index))
+    # Highest score first; earlier sentence first among equals, for determinism.
+    chosen = sorted(scored, key=lambda si: (-si[0], si[1]))[:max_sentences]
+
+    picked: list[int] = []
+    length = 0
+    for _, index in chosen:
+        extra = len(sentences[index]) + (1 if picked else 0)
+        if length + extra > max_chars:
+            continue
+        picked.append(index)
+        length += extra
+    if not picked:
+        # Even the best sentence is longer than max_chars: cut it rather than return nothing.
+        return _truncate(sentences[chosen[0][1]], max_chars)
+    return " ".join(sentences[i] for i in sorted(picked))
+
+
+def _truncate(text: str, max_chars: int) -> str:
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars - 1].rsplit(" ", 1)[0] or text[: max_chars - 1]
+    return cut + "…"

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# The local stack: LocalStack (with the host-process Lambda executor) and SecantusDB, both on
+# 127.0.0.1 only, and the SAM deployment of template.yaml onto them.
+#
+#   stack.sh setup     create the venvs (idempotent)
+#   stack.sh start     start LocalStack and SecantusDB unless they already run, wait for health
+#   stack.sh deploy    sam build + sam deploy --config-env localstack
+#   stack.sh up        setup + start + deploy
+#   stack.sh down      stop exactly what start started, by PID
+#   stack.sh outputs   the stack outputs as JSON
+#   stack.sh env       the shell exports that point AWS clients at the local stack
+#
+# State, logs and PID files: $PAGEWISE_HOME (default .pagewise/, git-ignored).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+HOME_DIR="${PAGEWISE_HOME:-$ROOT/.pagewise}"
+VENVS="$ROOT/.venvs"
+LOCALSTACK_PORT="${LOCALSTACK_PORT:-4566}"
+MONGO_PORT="${MONGO_PORT:-27017}"
+STACK_NAME="${STACK_NAME:-pagewise}"
+REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+# LocalStack's pinned release; newer dependency releases break it.
+LOCALSTACK_VERSION="2026.3.0"
+LOCALSTACK_EXCLUDE_NEWER="2026-03-24"
+
+log() { printf '\033[1m[stack]\033[0m %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION="$REGION"
+export AWS_ENDPOINT_URL="http://127.0.0.1:$LOCALSTACK_PORT"
+export SAM_CLI_TELEMETRY=0
+
+python_for() { # python_for 3.13 -> path of an interpreter of that version
+  local version="$1" candidate
+  for candidate in "$HOME/.pyenv/versions/$version"*/bin/python3 "$(command -v "python$version" 2>/dev/null || true)"; do
+    if [ -x "$candidate" ] && "$candidate" -c "import sys; assert sys.version_info[:2] == tuple(map(int, '$version'.split('.')))" 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  die "no Python $version found (pyenv versions or python$version on PATH)"
+}
+
+uv() {
+  if [ ! -x "$VENVS/uv/bin/uv" ]; then
+    python3 -m venv "$VENVS/uv" && "$VENVS/uv/bin/pip" install -q uv
+  fi
+  "$VENVS/uv/bin/uv" "$@"
+}
+
+make_venv() { # make_venv NAME PYTHON_VERSION
+  local name="$1" version="$2"
+  [ -x "$VENVS/$name/bin/python" ] || uv venv -q -p "$(python_for "$version")" "$VENVS/$name"
+}
+
+cmd_setup() {
+  mkdir -p "$VENVS"
+  make_venv localstack 3.13
+  uv pip install -q -p "$VENVS/localstack" --exclude-newer "$LOCALSTACK_EXCLUDE_NEWER" \
+    "localstack-core[runtime]==$LOCALSTACK_VERSION" -e "$ROOT/localstack/host_executor"
+  # The interpreter Lambda functions run on: what the AWS Python runtime provides, no more.
+  make_venv lambda-python 3.13
+  uv pip install -q -p "$VENVS/lambda-python" boto3
+  # SecantusDB publishes wheels for Python 3.11/3.12.
+  make_venv secantus 3.12
+  uv pip install -q -p "$VENVS/secantus" secantusdb
+  make_venv sam 3.13
+  uv pip install -q -p "$VENVS/sam" aws-sam-cli
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local seconds="$1" what="$2"; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || die "$what not healthy after ${seconds}s (logs: $HOME_DIR/logs)"
+    sleep 0.5
+  done
+}
+
+localstack_healthy() {
+  curl -sf "http://127.0.0.1:$LOCALSTACK_PORT/_localstack/health" | "$VENVS/lambda-python/bin/python" -c '
+import json, sys
+services = json.load(sys.stdin)["services"]
+wanted = ("s3", "sqs", "lambda", "stepfunctions", "apigateway", "cloudformation")
+sys.exit(0 if all(services.get(name) in ("available", "running") for name in wanted) else 1)'
+}
+
+mongo_healthy() {
+  "$VENVS/lambda-python/bin/python" - "$MONGO_PORT" <<'EOF'
+import socket, struct, sys
+# A raw OP_MSG {ping: 1}: the runtime venv has no pymongo, and a ping needs nothing more.
+def cstring(text): return text.encode() + b"\0"
+elements = b"\x10" + cstring("ping") + struct.pack("<i", 1)
+elements += b"\x02" + cstring("$db") + struct.pack("<i", 6) + cstring("admin")
+document = struct.pack("<i", 4 + len(elements) + 1) + elements + b"\0"
+message = struct.pack("<I", 0) + b"\x00" + document
+header = struct.pack("<iiii", 16 + len(message), 1, 0, 2013)
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2) as sock:
+    sock.sendall(header + message)
+    reply = sock.recv(4096)
+    sys.exit(0 if len(reply) > 16 and b"ok" in reply else 1)
+EOF
+}
+
+start_mongo() {
+  if pid_alive "$HOME_DIR/pids/secantus.pid"; then log "SecantusDB already running"; return; fi
+  mkdir -p "$HOME_DIR/mongo" "$HOME_DIR/logs" "$HOME_DIR/pids"
+  log "starting SecantusDB on 127.0.0.1:$MONGO_PORT"
+  nohup "$VENVS/secantus/bin/secantusd-py" --host 127.0.0.1 --port "$MONGO_PORT" \
+    --storage-path "$HOME_DIR/mongo" >"$HOME_DIR/logs/secantus.log" 2>&1 &
+  echo $! >"$HOME_DIR/pids/secantus.pid"
+}
+
+start_localstack() {
+  if pid_alive "$HOME_DIR/pids/localstack.pid"; then log "LocalStack already running"; return; fi
+  mkdir -p "$HOME_DIR/localstack" "$HOME_DIR/lambda" "$HOME_DIR/logs" "$HOME_DIR/pids"
+  log "starting LocalStack $LOCALSTACK_VERSION on 127.0.0.1:$LOCALSTACK_PORT"
+  (
+    cd "$HOME_DIR/localstack"
+    # GATEWAY_SERVER=hypercorn: the default server ignores the host part and binds everywhere.
+    env GATEWAY_LISTEN="127.0.0.1:$LOCALSTACK_PORT" GATEWAY_SERVER=hypercorn \
+      OVERRIDE_IN_DOCKER=0 DNS_ADDRESS=0 SKIP_SSL_CERT_DOWNLOAD=1 \
+      S3_SKIP_SIGNATURE_VALIDATION=0 DISABLE_EVENTS=1 \
+      SERVICES=s3,sqs,lambda,stepfunctions,apigateway,cloudformation,iam,sts,logs,events,ssm,secretsmanager \
+      LAMBDA_RUNTIME_EXECUTOR=host-process \
+      HOST_LAMBDA_PYTHON="$VENVS/lambda-python/bin/python" \
+      HOST_LAMBDA_WORK_DIR="$HOME_DIR/lambda" \
+      LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT=60 \
+      FILESYSTEM_ROOT="$HOME_DIR/localstack/fs" \
+      nohup "$VENVS/localstack/bin/python" -m localstack.runtime.main \
+      >"$HOME_DIR/logs/localstack.log" 2>&1 &
+    echo $! >"$HOME_DIR/pids/localstack.pid"
+  )
+}
+
+cmd_start() {
+  start_mongo
+  start_localstack
+  wait_for 60 "SecantusDB" mongo_healthy
+  wait_for 120 "LocalStack" localstack_healthy
+  log "LocalStack and SecantusDB are up"
+}
+
+cmd_deploy() {
+  local py313 bucket="pagewise-sam-artifacts"
+  py313="$(dirname "$(python_for 3.13)")"
+  # sam build needs a python3.13 on PATH for the python3.13 runtime.
+  export PATH="$py313:$VENVS/sam/bin:$PATH"
+  "$VENVS/lambda-python/bin/python" -c "
+import boto3, botocore.exceptions
+s3 = boto3.client('s3')
+try:
+    s3.head_bucket(Bucket='$bucket')
+except botocore.exceptions.ClientError:
+    s3.create_bucket(Bucket='$bucket')"
+  log "sam build"
+  sam build --config-env localstack >"$HOME_DIR/logs/sam-build.log" 2>&1 \
+    || { tail -40 "$HOME_DIR/logs/sam-build.log"; die "sam build failed"; }
+  log "sam deploy"
+  sam deploy --config-env localstack >"$HOME_DIR/logs/sam-deploy.log" 2>&1 \
+    || { tail -60 "$HOME_DIR/logs/sam-deploy.log"; die "sam deploy failed"; }
+  log "deployed stack $STACK_NAME"
+}
+
+cmd_outputs() {
+  "$VENVS/lambda-python/bin/python" - "$STACK_NAME" "$LOCALSTACK_PORT" <<'EOF'
+import json, sys
+import boto3
+stack = boto3.client("cloudformation").describe_stacks(StackName=sys.argv[1])["Stacks"][0]
+print(json.dumps({o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}, indent=2))
+EOF
+}
+
+stop_pid() { # stop_pid NAME
+  local file="$HOME_DIR/pids/$1.pid" pid
+  [ -f "$file" ] || return 0
+  pid="$(cat "$file")"
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $1 (pid $pid)"
+    kill "$pid"
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+  fi
+  rm -f "$file"
+}
+
+cmd_down() {
+  stop_pid localstack
+  stop_pid secantus
+}
+
+cmd_env() {
+  echo "export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=$REGION"
+  echo "export AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"
+}
+
+case "${1:-}" in
+  setup) cmd_setup ;;
+  start) cmd_start ;;
+  deploy) cmd_deploy ;;
+  up) cmd_setup; cmd_start; cmd_deploy ;;
+  down) cmd_down ;;
+  outputs) cmd_outputs ;;
+  env) cmd_env ;;
+  *) sed -n '2,14p' "$0"; exit 2 ;;
+esac
