@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-import zlib
 import threading
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -99,19 +99,41 @@ def _styles(fonts: _Fonts) -> dict[str, ParagraphStyle]:
         ),
         "meta": ParagraphStyle("meta", parent=body, textColor=colors.HexColor("#444444")),
         "h1": ParagraphStyle(
-            "h1", parent=body, fontName=fonts.bold, fontSize=15, leading=20, spaceBefore=6,
+            "h1",
+            parent=body,
+            fontName=fonts.bold,
+            fontSize=15,
+            leading=20,
+            spaceBefore=6,
             spaceAfter=4,
         ),
         "h2": ParagraphStyle(
-            "h2", parent=body, fontName=fonts.bold, fontSize=12, leading=16, spaceBefore=10,
-            spaceAfter=4, textColor=colors.HexColor("#1f3a5f"),
+            "h2",
+            parent=body,
+            fontName=fonts.bold,
+            fontSize=12,
+            leading=16,
+            spaceBefore=10,
+            spaceAfter=4,
+            textColor=colors.HexColor("#1f3a5f"),
         ),
         "label": ParagraphStyle(
-            "label", parent=body, fontSize=9, leading=12, textColor=colors.HexColor("#555555"),
+            "label",
+            parent=body,
+            fontSize=9,
+            leading=12,
+            textColor=colors.HexColor("#555555"),
         ),
         "note": ParagraphStyle(
-            "note", parent=body, fontSize=9, leading=12, textColor=colors.HexColor("#8a4b00"),
-            backColor=colors.HexColor("#fff4e0"), borderPadding=4, spaceBefore=4, spaceAfter=6,
+            "note",
+            parent=body,
+            fontSize=9,
+            leading=12,
+            textColor=colors.HexColor("#8a4b00"),
+            backColor=colors.HexColor("#fff4e0"),
+            borderPadding=4,
+            spaceBefore=4,
+            spaceAfter=6,
         ),
         "body": body,
         "empty": ParagraphStyle("empty", parent=body, textColor=colors.HexColor("#888888")),

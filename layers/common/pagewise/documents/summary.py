@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-# Sentence ends: . ! ? (and their full-width forms) followed by whitespace, or blank lines.
-# Abbreviations ("Art. 5") split too; acceptable for a labelled, best-effort summary.
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|\n\s*\n")
+# Sentence ends: . ! ? followed by whitespace; the CJK full stop and full-width ! ? (no space
+# follows them in CJK text); or a blank line. Abbreviations ("Art. 5") split too: acceptable
+# for a labelled, best-effort summary.
+_SENTENCE_SPLIT = re.compile("(?<=[.!?])\\s+|(?<=[\u3002\uff01\uff1f])\\s*|\\n\\s*\\n")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Words this short are mostly articles and prepositions in any language; they say nothing
 # about the topic and would dominate the frequencies.
@@ -24,9 +25,7 @@ def _words(text: str) -> list[str]:
     ]
 
 
-def extractive_summary(
-    page_texts: list[str], max_sentences: int = 5, max_chars: int = 1200
-) -> str:
+def extractive_summary(page_texts: list[str], max_sentences: int = 5, max_chars: int = 1200) -> str:
     """Pick the ``max_sentences`` most representative sentences, in document order.
 
     Sentences are scored by the mean document frequency of their words (mean, not sum, so long

@@ -1,0 +1,1 @@
+"""The HTTP edge of Pagewise: routes, request and response schemas, JWT checks."""

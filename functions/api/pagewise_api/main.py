@@ -1,0 +1,227 @@
+"""Routes. Thin: parse, call JobService, shape the answer."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from pagewise.data.jobs import JobRepository
+from pagewise.data.mongo import database_for
+from pagewise.data.results import ResultRepository
+from pagewise.data.storage import DocumentStore
+from pagewise.data.workflow import ExecutionView, Workflow
+from pagewise.logic.jobs import InvalidRequest, JobService, NewJobRequest
+from pagewise.models import Job
+from pagewise.settings import ApiSettings, JwtSettings
+from pagewise_api.auth import TokenVerifier, Unauthorized
+from pagewise_api.schemas import (
+    CreateJobBody,
+    CreateJobResponse,
+    ErrorResponse,
+    JobDetails,
+    JobListItem,
+    JobListResponse,
+    JobStatusResponse,
+    UploadForm,
+    WorkflowView,
+)
+
+API = "/api/v1"
+
+
+def _request_id(request: Request) -> str | None:
+    event = request.scope.get("aws.event") or {}
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    return str(request_id) if request_id else None
+
+
+def _error(request: Request, status: int, code: str, message: str) -> JSONResponse:
+    body = ErrorResponse(error_code=code, message=message, request_id=_request_id(request))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def _status_url(job_id: str) -> str:
+    return f"{API}/jobs/{job_id}"
+
+
+def _workflow_view(view: ExecutionView | None, region: str) -> WorkflowView:
+    if view is None:
+        return WorkflowView(
+            state="PENDING", ready=False, succeeded=False, failed=False, execution_arn=None,
+            console_url=None, start_date=None, stop_date=None,
+        )
+    console = (
+        f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+        f"#/v2/executions/details/{view.execution_arn}"
+    )
+    return WorkflowView(
+        state=view.state,
+        ready=view.state != "RUNNING",
+        succeeded=view.state == "SUCCEEDED",
+        failed=view.state in ("FAILED", "TIMED_OUT", "ABORTED"),
+        execution_arn=view.execution_arn,
+        console_url=console,
+        start_date=view.start_date,
+        stop_date=view.stop_date,
+    )
+
+
+def _details(job: Job) -> JobDetails:
+    return JobDetails(
+        processing_status=job.processing_status,
+        current_page=job.current_page,
+        pages_translated=job.pages_translated,
+        total_pages=job.total_pages,
+        output_pdf_path=job.output_pdf_path,
+        error_code=job.error_code,
+        error_message=job.error_message,
+        completed_at=job.completed_at,
+        summary=job.summary,
+        file_name=job.file_name,
+        client_name=job.client_name,
+        report_id=job.report_id,
+        created_at=job.created_at,
+        status_history=[change.model_dump(mode="json") for change in job.status_history],
+    )
+
+
+def _encode_cursor(moment: datetime) -> str:
+    return base64.urlsafe_b64encode(moment.isoformat().encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> datetime:
+    try:
+        return datetime.fromisoformat(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidRequest("cursor is not valid") from error
+
+
+def create_app(
+    settings: ApiSettings | None = None,
+    jwt_settings: JwtSettings | None = None,
+    service: JobService | None = None,
+) -> FastAPI:
+    settings = settings or ApiSettings.from_environment()
+    verifier = TokenVerifier(jwt_settings or JwtSettings.from_environment())
+    if service is None:
+        db = database_for(settings)
+        service = JobService(
+            jobs=JobRepository(db),
+            results=ResultRepository(db),
+            store=DocumentStore(settings.uploads_bucket),
+            workflow=Workflow(settings.state_machine_arn),
+            upload_max_bytes=settings.upload_max_bytes,
+            upload_expiry_seconds=settings.upload_expiry_seconds,
+            download_expiry_seconds=settings.download_expiry_seconds,
+        )
+    jobs = service
+    app = FastAPI(title="Pagewise", version="1.0.0", docs_url="/docs")
+
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(request: Request, _: Unauthorized) -> JSONResponse:
+        return _error(request, 401, "unauthorized", "A valid bearer token is required.")
+
+    @app.exception_handler(InvalidRequest)
+    async def _invalid(request: Request, error: InvalidRequest) -> JSONResponse:
+        return _error(request, 422, "invalid_request", str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'][1:])}: {item['msg']}"
+            for item in error.errors()
+        )
+        return _error(request, 422, "invalid_request", problems or "The request is not valid.")
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, error: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "error")
+        return _error(request, error.status_code, code, str(error.detail))
+
+    def tenant(authorization: Annotated[str | None, Header()] = None) -> str:
+        return verifier.tenant(authorization)
+
+    Tenant = Annotated[str, Depends(tenant)]
+
+    def owned_job(job_id: str, caller: Tenant) -> Job:
+        job = jobs.get(caller, job_id)
+        if job is None:  # another tenant's job is not found either: never a 403
+            raise HTTPException(status_code=404, detail="No such job.")
+        return job
+
+    OwnedJob = Annotated[Job, Depends(owned_job)]
+    errors: dict[int | str, dict[str, Any]] = {
+        401: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+    }
+
+    @app.get(f"{API}/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post(f"{API}/jobs", status_code=201, response_model=CreateJobResponse, responses=errors)
+    def create_job(body: CreateJobBody, caller: Tenant) -> CreateJobResponse:
+        created = jobs.create(caller, NewJobRequest(**body.model_dump()))
+        return CreateJobResponse(
+            job_id=created.job.job_id,
+            document_id=created.job.job_id,
+            status=created.job.processing_status,
+            status_url=_status_url(created.job.job_id),
+            upload=UploadForm(
+                url=created.upload.url,
+                fields=created.upload.fields,
+                expires_at=created.expires_at,
+                max_bytes=created.max_bytes,
+            ),
+        )
+
+    @app.get(f"{API}/jobs", response_model=JobListResponse, responses=errors)
+    def list_jobs(
+        caller: Tenant,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> JobListResponse:
+        page = jobs.list(caller, limit, _decode_cursor(cursor) if cursor else None)
+        return JobListResponse(
+            jobs=[
+                JobListItem(
+                    job_id=job.job_id, file_name=job.file_name, status=job.processing_status,
+                    current_page=job.current_page, total_pages=job.total_pages,
+                    created_at=job.created_at, status_url=_status_url(job.job_id),
+                )
+                for job in page
+            ],
+            next_cursor=_encode_cursor(page[-1].created_at) if len(page) == limit else None,
+        )
+
+    @app.get(f"{API}/jobs/{{job_id}}", response_model=JobStatusResponse, responses=errors)
+    def job_status(job: OwnedJob) -> JobStatusResponse:
+        return JobStatusResponse(
+            job_id=job.job_id,
+            workflow=_workflow_view(jobs.execution(job), settings.region),
+            details=_details(job),
+            download_url=jobs.download_url(job),
+        )
+
+    @app.get(f"{API}/jobs/{{job_id}}/download", status_code=307, responses=errors)
+    def download(job: OwnedJob) -> RedirectResponse:
+        url = jobs.download_url(job)
+        if url is None:
+            raise HTTPException(status_code=404, detail="The translated PDF is not ready.")
+        return RedirectResponse(url, status_code=307)
+
+    @app.get(f"{API}/jobs/{{job_id}}/result", responses=errors)
+    def result(job: OwnedJob) -> dict[str, Any]:
+        content = jobs.result(job)
+        if content is None:
+            raise HTTPException(status_code=404, detail="The job has no result yet.")
+        content.pop("tenant", None)
+        return content
+
+    return app

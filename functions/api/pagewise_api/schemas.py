@@ -1,0 +1,88 @@
+"""Request and response bodies: the contract of the service Pagewise replaces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class CreateJobBody(BaseModel):
+    file_name: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=1, max_length=100)
+    file_size: int = Field(gt=0)
+    client_name: str | None = Field(default=None, max_length=200)
+    report_id: str | None = Field(default=None, max_length=200)
+    source_language: str | None = Field(default=None, max_length=20)
+
+
+class UploadForm(BaseModel):
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+    max_bytes: int
+
+
+class CreateJobResponse(BaseModel):
+    job_id: str
+    document_id: str
+    status: str
+    status_url: str
+    upload: UploadForm
+
+
+class WorkflowView(BaseModel):
+    state: str
+    ready: bool
+    succeeded: bool
+    failed: bool
+    execution_arn: str | None
+    console_url: str | None
+    start_date: datetime | None
+    stop_date: datetime | None
+
+
+class JobDetails(BaseModel):
+    processing_status: str
+    current_page: int
+    pages_translated: int
+    total_pages: int | None
+    output_pdf_path: str | None
+    error_code: str | None
+    error_message: str | None
+    completed_at: datetime | None
+    summary: str | None
+    file_name: str
+    client_name: str | None
+    report_id: str | None
+    created_at: datetime
+    status_history: list[dict[str, Any]]
+
+
+class JobStatusResponse(BaseModel):
+    job_id: str
+    workflow: WorkflowView
+    details: JobDetails
+    download_url: str | None
+
+
+class JobListItem(BaseModel):
+    job_id: str
+    file_name: str
+    status: str
+    current_page: int
+    total_pages: int | None
+    created_at: datetime
+    status_url: str
+
+
+class JobListResponse(BaseModel):
+    jobs: list[JobListItem]
+    next_cursor: str | None
+
+
+class ErrorResponse(BaseModel):
+    error_code: str
+    message: str
+    request_id: str | None

@@ -1,0 +1,54 @@
+"""Ingest: S3 ObjectCreated notifications (through SQS) start one execution per upload.
+
+Partial batch failures: a record that raises is retried by SQS (then dead-lettered), the
+others in the batch are not.
+"""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pagewise.data.jobs import JobRepository
+from pagewise.data.mongo import database_for
+from pagewise.data.storage import DocumentStore
+from pagewise.data.workflow import Workflow
+from pagewise.logic.ingest import accept_upload
+from pagewise.settings import IngestSettings
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.SQS)
+settings = IngestSettings.from_environment()
+jobs = JobRepository(database_for(settings))
+store = DocumentStore(settings.uploads_bucket)
+workflow = Workflow(settings.state_machine_arn)
+
+
+def record_handler(record: SQSRecord) -> None:
+    body = json.loads(record.body)
+    if body.get("Event") == "s3:TestEvent":  # sent once when the notification is set up
+        return
+    for s3_record in body.get("Records", []):
+        if not str(s3_record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        outcome = accept_upload(
+            s3_record["s3"]["object"]["key"], jobs, store, workflow, settings.upload_max_bytes
+        )
+        logger.info(
+            "upload ingested",
+            extra={"job_id": outcome.job_id, "action": outcome.action, "detail": outcome.detail},
+        )
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

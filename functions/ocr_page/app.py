@@ -1,0 +1,18 @@
+"""OcrPage state: Text of one page: its text layer when usable, else Tesseract."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pagewise.events import PagePointer
+from pagewise.wiring import pipeline_from_environment
+
+logger = Logger()
+pipeline = pipeline_from_environment()
+
+
+@logger.inject_lambda_context(correlation_id_path="job_id")
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    pointer = PagePointer.model_validate(event)
+    return pipeline.ocr_page(pointer.job_id, pointer.page)

@@ -1,0 +1,18 @@
+"""TranslatePage state: Legal and plain English of one page."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pagewise.events import PagePointer
+from pagewise.wiring import pipeline_from_environment
+
+logger = Logger()
+pipeline = pipeline_from_environment()
+
+
+@logger.inject_lambda_context(correlation_id_path="job_id")
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    pointer = PagePointer.model_validate(event)
+    return pipeline.translate_page(pointer.job_id, pointer.page)

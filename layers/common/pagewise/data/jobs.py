@@ -1,0 +1,118 @@
+"""``original_files``: one document per job, moved forward only by compare-and-set."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo import ReturnDocument
+from pymongo.database import Database
+
+from pagewise.models import TERMINAL_STATUSES, Job, JobStatus, statuses_before
+
+
+def new_job_id() -> str:
+    return str(ObjectId())
+
+
+def _object_id(job_id: str) -> ObjectId | None:
+    try:
+        return ObjectId(job_id)
+    except (InvalidId, TypeError):
+        return None
+
+
+def _to_job(document: dict[str, Any]) -> Job:
+    document = dict(document)
+    document["job_id"] = str(document.pop("_id"))
+    return Job.model_validate(document)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobRepository:
+    def __init__(self, db: Database) -> None:  # type: ignore[type-arg]
+        self._collection = db.original_files
+
+    def insert(self, job: Job) -> None:
+        document = job.model_dump(exclude={"job_id"})
+        document["_id"] = ObjectId(job.job_id)
+        self._collection.insert_one(document)
+
+    def get(self, job_id: str) -> Job | None:
+        oid = _object_id(job_id)
+        if oid is None:
+            return None
+        document = self._collection.find_one({"_id": oid})
+        return _to_job(document) if document else None
+
+    def get_for_tenant(self, job_id: str, tenant: str) -> Job | None:
+        """The job if it belongs to ``tenant``; another tenant's job is simply not found."""
+        oid = _object_id(job_id)
+        if oid is None:
+            return None
+        document = self._collection.find_one({"_id": oid, "tenant": tenant})
+        return _to_job(document) if document else None
+
+    def list_for_tenant(self, tenant: str, limit: int, before: datetime | None) -> list[Job]:
+        query: dict[str, Any] = {"tenant": tenant}
+        if before is not None:
+            query["created_at"] = {"$lt": before}
+        cursor = self._collection.find(query).sort("created_at", -1).limit(limit)
+        return [_to_job(document) for document in cursor]
+
+    def advance(self, job_id: str, to: JobStatus, **fields: Any) -> Job | None:
+        """Move the job forward to ``to`` if it is at an earlier status (compare-and-set).
+
+        Returns the updated job, or None when the job is already at or past ``to`` (a
+        duplicate or late writer), failed, or missing: never moves a job backwards.
+        """
+        now = _now()
+        document = self._collection.find_one_and_update(
+            {"_id": ObjectId(job_id), "processing_status": {"$in": statuses_before(to)}},
+            {
+                "$set": {"processing_status": to, "updated_at": now, **fields},
+                "$push": {"status_history": {"status": to, "at": now}},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return _to_job(document) if document else None
+
+    def update_fields(self, job_id: str, **fields: Any) -> None:
+        """Set fields that are not the status (counts, pointers) while the job is not terminal."""
+        self._collection.update_one(
+            {"_id": ObjectId(job_id), "processing_status": {"$nin": list(TERMINAL_STATUSES)}},
+            {"$set": {"updated_at": _now(), **fields}},
+        )
+
+    def raise_counter(self, job_id: str, field: str, value: int) -> Job | None:
+        """Raise a progress counter to ``value``; it never goes down (``$max``)."""
+        document = self._collection.find_one_and_update(
+            {"_id": ObjectId(job_id)},
+            {"$max": {field: value}, "$set": {"updated_at": _now()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _to_job(document) if document else None
+
+    def fail(self, job_id: str, error_code: str, error_message: str) -> Job | None:
+        """Mark a job failed from any status but a terminal one."""
+        now = _now()
+        document = self._collection.find_one_and_update(
+            {"_id": ObjectId(job_id), "processing_status": {"$nin": list(TERMINAL_STATUSES)}},
+            {
+                "$set": {
+                    "processing_status": JobStatus.FAILED,
+                    "error_code": error_code,
+                    "error_message": error_message,
+                    "updated_at": now,
+                    "completed_at": now,
+                },
+                "$push": {"status_history": {"status": JobStatus.FAILED, "at": now}},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return _to_job(document) if document else None

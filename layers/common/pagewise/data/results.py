@@ -1,0 +1,21 @@
+"""``ai_extracted_content``: one document per finished job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.database import Database
+
+
+class ResultRepository:
+    def __init__(self, db: Database) -> None:  # type: ignore[type-arg]
+        self._collection = db.ai_extracted_content
+
+    def save(self, document_id: str, content: dict[str, Any]) -> None:
+        self._collection.replace_one(
+            {"document_id": document_id}, {"document_id": document_id, **content}, upsert=True
+        )
+
+    def get(self, document_id: str) -> dict[str, Any] | None:
+        document = self._collection.find_one({"document_id": document_id}, {"_id": 0})
+        return dict(document) if document else None

@@ -1,0 +1,64 @@
+"""Step Functions: one execution per job, named by the job id."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
+
+@dataclass(frozen=True)
+class ExecutionView:
+    execution_arn: str
+    state: str
+    start_date: datetime | None
+    stop_date: datetime | None
+    error: str | None
+    cause: str | None
+
+
+class Workflow:
+    def __init__(self, state_machine_arn: str, client: SFNClient | None = None) -> None:
+        self.state_machine_arn = state_machine_arn
+        self._sfn: SFNClient = client or boto3.client("stepfunctions")
+
+    def execution_arn(self, job_id: str) -> str:
+        # arn:aws:states:region:account:stateMachine:name -> ...:execution:name:job_id
+        prefix, _, name = self.state_machine_arn.rpartition(":stateMachine:")
+        return f"{prefix}:execution:{name}:{job_id}"
+
+    def start(self, job_id: str) -> str:
+        """Start the job's execution; a second start for the same job is a no-op.
+
+        The execution name is the job id, so a duplicate S3/SQS event gets
+        ExecutionAlreadyExists and nothing runs twice.
+        """
+        try:
+            response = self._sfn.start_execution(
+                stateMachineArn=self.state_machine_arn,
+                name=job_id,
+                input=json.dumps({"job_id": job_id}),
+            )
+        except self._sfn.exceptions.ExecutionAlreadyExists:
+            return self.execution_arn(job_id)
+        return response["executionArn"]
+
+    def describe(self, execution_arn: str) -> ExecutionView | None:
+        try:
+            response = self._sfn.describe_execution(executionArn=execution_arn)
+        except self._sfn.exceptions.ExecutionDoesNotExist:
+            return None
+        return ExecutionView(
+            execution_arn=execution_arn,
+            state=response["status"],
+            start_date=response.get("startDate"),
+            stop_date=response.get("stopDate"),
+            error=response.get("error"),
+            cause=response.get("cause"),
+        )

@@ -1,0 +1,1 @@
+"""Domain logic: what each function does, knowing nothing of Lambda or HTTP."""

@@ -1,0 +1,52 @@
+"""Errors that end a job, and how a failure reported by Step Functions maps to an error code."""
+
+from __future__ import annotations
+
+import json
+
+from pagewise.models import ErrorCode
+
+
+class JobFailed(Exception):
+    """A permanent failure: the job is marked failed and the execution must not retry.
+
+    The message is ``"<error_code>: <message for a person>"`` so that the error code
+    survives the trip through Step Functions (which keeps only the type and the message).
+    """
+
+    def __init__(self, error_code: str, message: str) -> None:
+        super().__init__(f"{error_code}: {message}")
+        self.error_code = error_code
+        self.message = message
+
+
+# Step Functions / Lambda error names and what a person should read for them.
+_KNOWN_ERRORS: dict[str, tuple[str, str]] = {
+    "States.Timeout": (ErrorCode.TIMEOUT, "The job took longer than allowed and was stopped."),
+    "Sandbox.Timedout": (ErrorCode.TIMEOUT, "A processing step ran out of time."),
+    # From the EventBridge rule on execution status changes (see FailureEvent).
+    "States.TimedOut": (ErrorCode.TIMEOUT, "The job took longer than allowed and was stopped."),
+    "States.Aborted": (ErrorCode.ABORTED, "The job's processing was stopped."),
+}
+
+
+def describe_failure(error: str | None, cause: str | None) -> tuple[str, str]:
+    """(error_code, message) for a failure caught by the state machine."""
+    error = error or "Unknown"
+    detail = cause or ""
+    try:
+        parsed = json.loads(detail) if detail else {}
+    except ValueError:
+        parsed = {}
+    if isinstance(parsed, dict):
+        detail = str(parsed.get("errorMessage") or detail)
+    if error == JobFailed.__name__:
+        code, _, message = detail.partition(": ")
+        if message:
+            return code, message
+    if error in _KNOWN_ERRORS:
+        return _KNOWN_ERRORS[error]
+    return (
+        ErrorCode.INTERNAL_ERROR,
+        f"Processing failed unexpectedly ({error}). The error has been logged.",
+    )

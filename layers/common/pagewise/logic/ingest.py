@@ -1,0 +1,86 @@
+"""Ingest: an uploaded object becomes a queued job with a running execution."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from pagewise.data.jobs import JobRepository
+from pagewise.data.storage import DocumentStore
+from pagewise.data.workflow import Workflow
+from pagewise.documents.errors import DocumentError
+from pagewise.documents.kinds import detect_kind
+from pagewise.models import TERMINAL_STATUSES, ErrorCode, JobStatus
+
+LOG = logging.getLogger(__name__)
+# Enough for every magic number; a PDF header may sit anywhere in the first kilobyte.
+MAGIC_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    job_id: str | None
+    action: str  # "started", "rejected", "ignored"
+    detail: str = ""
+
+
+def parse_upload_key(key: str) -> tuple[str, str] | None:
+    """(tenant, job_id) of ``uploads/{tenant}/{job_id}/{file}``, else None."""
+    parts = unquote_plus(key).split("/")
+    if len(parts) != 4 or parts[0] != "uploads" or not all(parts[1:]):
+        return None
+    return parts[1], parts[2]
+
+
+def accept_upload(
+    key: str,
+    jobs: JobRepository,
+    store: DocumentStore,
+    workflow: Workflow,
+    max_bytes: int,
+) -> IngestOutcome:
+    key = unquote_plus(key)
+    parsed = parse_upload_key(key)
+    if parsed is None:
+        return IngestOutcome(None, "ignored", f"not an upload key: {key}")
+    tenant, job_id = parsed
+    job = jobs.get(job_id)
+    if job is None or job.tenant != tenant or job.upload_key != key:
+        return IngestOutcome(job_id, "ignored", "no job for this upload")
+    if job.processing_status in TERMINAL_STATUSES:
+        return IngestOutcome(job_id, "ignored", f"job already {job.processing_status}")
+
+    if job.processing_status == JobStatus.AWAITING_UPLOAD:
+        stored = store.head(key)
+        if stored is None:
+            return IngestOutcome(job_id, "ignored", "object no longer exists")
+        problem = _check_upload(store, key, stored.size, max_bytes)
+        if problem is not None:
+            code, message = problem
+            jobs.fail(job_id, code, message)
+            return IngestOutcome(job_id, "rejected", message)
+        jobs.advance(job_id, JobStatus.QUEUED, file_size=stored.size)
+
+    # Reached also when a previous attempt queued the job but failed to start it: starting
+    # again is safe, the execution is named by the job id.
+    execution_arn = workflow.start(job_id)
+    jobs.update_fields(job_id, execution_arn=execution_arn)
+    return IngestOutcome(job_id, "started", execution_arn)
+
+
+def _check_upload(
+    store: DocumentStore, key: str, size: int, max_bytes: int
+) -> tuple[str, str] | None:
+    if size == 0:
+        return ErrorCode.EMPTY_DOCUMENT, "The uploaded file is empty."
+    if size > max_bytes:
+        return (
+            ErrorCode.FILE_TOO_LARGE,
+            f"The uploaded file is {size} bytes; the limit is {max_bytes} bytes.",
+        )
+    try:
+        detect_kind(store.read_prefix(key, MAGIC_BYTES))
+    except DocumentError as error:
+        return error.error_code, error.message
+    return None

@@ -1,0 +1,227 @@
+"""The pipeline states: Prepare, OcrPage, TranslatePage, Summarise, Render, Finish, MarkFailed.
+
+Each takes and returns pointers (job id, page number), never page text: Step Functions caps a
+state's data at 256 KB. Statuses move forward by compare-and-set, so a retried or duplicate
+state never moves a job backwards; progress counters only rise.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pagewise.data.jobs import JobRepository
+from pagewise.data.pages import PageRepository
+from pagewise.data.results import ResultRepository
+from pagewise.data.storage import DocumentStore
+from pagewise.documents.errors import DocumentError
+from pagewise.logic.errors import JobFailed, describe_failure
+from pagewise.models import ErrorCode, Job, JobStatus
+from pagewise.settings import PipelineSettings
+
+LOG = logging.getLogger(__name__)
+OFFLINE_SUMMARY_LABEL = "Extractive summary (sentences taken from the source text; no LLM)."
+
+
+@dataclass
+class Pipeline:
+    settings: PipelineSettings
+    jobs: JobRepository
+    pages: PageRepository
+    results: ResultRepository
+    store: DocumentStore
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _job(self, job_id: str) -> Job:
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise JobFailed(ErrorCode.INTERNAL_ERROR, f"Job {job_id} does not exist.")
+        if job.processing_status == JobStatus.FAILED:
+            # Cancelled or failed elsewhere: stop the execution instead of doing more work.
+            raise JobFailed(job.error_code or ErrorCode.INTERNAL_ERROR, job.error_message or "")
+        return job
+
+    def _fail_on_document_error(self, job_id: str, error: DocumentError) -> JobFailed:
+        self.jobs.fail(job_id, error.error_code, error.message)
+        return JobFailed(error.error_code, error.message)
+
+    # -- states ----------------------------------------------------------------------------
+
+    def prepare(self, job_id: str) -> dict[str, Any]:
+        """Count the pages and hand the Map one pointer per page."""
+        from pagewise.documents.pages import count_pages
+
+        job = self._job(job_id)
+        self.jobs.advance(job_id, JobStatus.PROCESSING)
+        try:
+            total = count_pages(self.store.read(job.upload_key))
+        except DocumentError as error:
+            raise self._fail_on_document_error(job_id, error) from error
+        self.jobs.update_fields(job_id, total_pages=total)
+        self.jobs.advance(job_id, JobStatus.OCR_STARTED)
+        return {
+            "job_id": job_id,
+            "total_pages": total,
+            "pages": [{"job_id": job_id, "page": page} for page in range(1, total + 1)],
+        }
+
+    def ocr_page(self, job_id: str, page: int) -> dict[str, Any]:
+        from pagewise.documents.ocr import extract_page
+
+        job = self._job(job_id)
+        try:
+            text = extract_page(
+                self.store.read(job.upload_key),
+                page,
+                tesseract_cmd=self.settings.tesseract_cmd,
+                languages=self.settings.ocr_languages,
+                dpi=self.settings.ocr_dpi,
+            )
+        except DocumentError as error:
+            raise self._fail_on_document_error(job_id, error) from error
+        self.pages.save(
+            job_id,
+            page,
+            source=text.source,
+            ocr_text=text.text,
+            ocr_confidence=text.confidence,
+            ocr_seconds=round(text.ocr_seconds, 3),
+            language=job.source_language,
+        )
+        done = self.pages.count_with(job_id, "source")
+        updated = self.jobs.raise_counter(job_id, "current_page", done)
+        if updated is not None and updated.total_pages is not None and done >= updated.total_pages:
+            self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
+        return {"job_id": job_id, "page": page, "source": text.source}
+
+    def translate_page(self, job_id: str, page: int) -> dict[str, Any]:
+        from pagewise.documents.translate import translate_offline
+
+        job = self._job(job_id)
+        # The Map over pages starts only after every OCR page returned, so OCR is complete.
+        self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
+        self.jobs.advance(job_id, JobStatus.TRANSLATION_STARTED)
+        result = self.pages.get(job_id, page)
+        if result is None:
+            raise JobFailed(ErrorCode.INTERNAL_ERROR, f"Page {page} has no OCR result.")
+        translation = translate_offline(result.ocr_text or "")
+        self.pages.save(
+            job_id,
+            page,
+            legal_english=translation.legal_english,
+            plain_english=translation.plain_english,
+            translation_provider=translation.provider,
+            translation_model=translation.model,
+            translated=translation.translated,
+            translation_note=translation.note,
+            prompt_tokens=translation.prompt_tokens,
+            completion_tokens=translation.completion_tokens,
+        )
+        done = self.pages.count_with(job_id, "legal_english")
+        updated = self.jobs.raise_counter(job_id, "pages_translated", done)
+        total = job.total_pages or 0
+        if updated is not None and done >= total:
+            self.jobs.advance(job_id, JobStatus.TRANSLATION_COMPLETED)
+        return {"job_id": job_id, "page": page}
+
+    def summarise(self, job_id: str) -> dict[str, Any]:
+        from pagewise.documents.summary import extractive_summary
+
+        self._job(job_id)
+        self.jobs.advance(job_id, JobStatus.TRANSLATION_COMPLETED)
+        self.jobs.advance(job_id, JobStatus.SUMMARISING)
+        texts = [page.plain_english or "" for page in self.pages.all_for_job(job_id)]
+        summary = extractive_summary(texts)
+        self.jobs.update_fields(job_id, summary=summary, summary_method="extractive")
+        return {"job_id": job_id}
+
+    def render(self, job_id: str) -> dict[str, Any]:
+        from pagewise.documents.render import RenderPage, render_translated_pdf
+
+        job = self._job(job_id)
+        pages = self.pages.all_for_job(job_id)
+        providers = sorted({page.translation_provider or "offline" for page in pages})
+        provider_label = ", ".join(providers)
+        generated_at = datetime.now(UTC)
+        pdf = render_translated_pdf(
+            document_name=job.file_name,
+            summary=job.summary or "",
+            summary_label=OFFLINE_SUMMARY_LABEL,
+            provider_label=f"Translation provider: {provider_label}",
+            pages=[
+                RenderPage(
+                    page=page.page,
+                    source=page.source or "blank",
+                    legal_english=page.legal_english or "",
+                    plain_english=page.plain_english or "",
+                    note=page.translation_note or "",
+                )
+                for page in pages
+            ],
+            generated_at=generated_at,
+            font_dir=self.settings.font_dir,
+        )
+        stem = job.file_name.rsplit(".", 1)[0] or "document"
+        output_key = f"outputs/{job.tenant}/{job_id}/{stem}_translated.pdf"
+        self.store.write(output_key, pdf, "application/pdf")
+        report = "\n\n".join(
+            f"Page {page.page}\n\nLegal English:\n{page.legal_english or ''}\n\n"
+            f"Plain English:\n{page.plain_english or ''}"
+            for page in pages
+        )
+        self.results.save(
+            job_id,
+            {
+                "tenant": job.tenant,
+                "page_results": [
+                    {
+                        "page": page.page,
+                        "source": page.source,
+                        "language": page.language,
+                        "ocr_text": page.ocr_text,
+                        "ocr_confidence": page.ocr_confidence,
+                        "legal_english": page.legal_english,
+                        "plain_english": page.plain_english,
+                        "translated": page.translated,
+                        "translation_note": page.translation_note,
+                    }
+                    for page in pages
+                ],
+                "summary": job.summary,
+                "summary_method": "extractive",
+                "ai_report_content": report,
+                "llm_usage": {
+                    "provider": provider_label,
+                    "model": None,
+                    "prompt_tokens": sum(page.prompt_tokens for page in pages),
+                    "completion_tokens": sum(page.completion_tokens for page in pages),
+                },
+                "created_at": generated_at,
+            },
+        )
+        self.jobs.update_fields(job_id, output_pdf_path=output_key)
+        return {"job_id": job_id, "output_key": output_key}
+
+    def finish(self, job_id: str) -> dict[str, Any]:
+        job = self.jobs.advance(job_id, JobStatus.COMPLETED, completed_at=datetime.now(UTC))
+        if job is None:
+            current = self.jobs.get(job_id)
+            LOG.warning(
+                "finish found job %s at %s",
+                job_id,
+                current.processing_status if current else "missing",
+            )
+        return {"job_id": job_id, "status": JobStatus.COMPLETED}
+
+    def mark_failed(self, job_id: str, error: str | None, cause: str | None) -> dict[str, Any]:
+        code, message = describe_failure(error, cause)
+        job = self.jobs.fail(job_id, code, message)
+        return {
+            "job_id": job_id,
+            "status": JobStatus.FAILED,
+            "error_code": job.error_code if job else code,
+            "already_final": job is None,
+        }

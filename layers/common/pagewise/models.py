@@ -1,0 +1,113 @@
+"""The job and its statuses, shared by the API and the pipeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class JobStatus(StrEnum):
+    """Status names of the service Pagewise replaces; they only ever move forward."""
+
+    AWAITING_UPLOAD = "awaiting_upload"
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    OCR_STARTED = "ocr_started"
+    OCR_COMPLETED = "ocr_completed"
+    TRANSLATION_STARTED = "translation_started"
+    TRANSLATION_COMPLETED = "translation_completed"
+    SUMMARISING = "summarising"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+STATUS_ORDER: tuple[JobStatus, ...] = (
+    JobStatus.AWAITING_UPLOAD,
+    JobStatus.QUEUED,
+    JobStatus.PROCESSING,
+    JobStatus.OCR_STARTED,
+    JobStatus.OCR_COMPLETED,
+    JobStatus.TRANSLATION_STARTED,
+    JobStatus.TRANSLATION_COMPLETED,
+    JobStatus.SUMMARISING,
+    JobStatus.COMPLETED,
+)
+TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED})
+
+
+def statuses_before(status: JobStatus) -> list[JobStatus]:
+    """The statuses a job may be in for a forward move to ``status``."""
+    return list(STATUS_ORDER[: STATUS_ORDER.index(status)])
+
+
+class ErrorCode(StrEnum):
+    """Machine-readable reasons a job failed (``original_files.error_code``)."""
+
+    UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
+    CORRUPT_DOCUMENT = "corrupt_document"
+    EMPTY_DOCUMENT = "empty_document"
+    ENCRYPTED_DOCUMENT = "encrypted_document"
+    FILE_TOO_LARGE = "file_too_large"
+    UPLOAD_MISSING = "upload_missing"
+    OCR_FAILED = "ocr_failed"
+    TIMEOUT = "timeout"
+    ABORTED = "aborted"
+    INTERNAL_ERROR = "internal_error"
+
+
+class StatusChange(BaseModel):
+    status: JobStatus
+    at: datetime
+
+
+class Job(BaseModel):
+    """One document of ``original_files``."""
+
+    job_id: str
+    tenant: str
+    client_name: str | None = None
+    report_id: str | None = None
+    file_name: str
+    content_type: str
+    file_size: int
+    upload_key: str
+    source_language: str | None = None
+    processing_status: JobStatus
+    current_page: int = 0
+    pages_translated: int = 0
+    total_pages: int | None = None
+    output_pdf_path: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    summary: str | None = None
+    execution_arn: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None = None
+    status_history: list[StatusChange] = Field(default_factory=list)
+
+
+PageSource = Literal["text_layer", "ocr", "blank"]
+
+
+class PageResult(BaseModel):
+    """One page of a job, written by OcrPage and TranslatePage (one document per page)."""
+
+    job_id: str
+    page: int
+    source: PageSource | None = None
+    language: str | None = None
+    ocr_text: str | None = None
+    ocr_confidence: float | None = None
+    ocr_seconds: float | None = None
+    legal_english: str | None = None
+    plain_english: str | None = None
+    translation_provider: str | None = None
+    translation_model: str | None = None
+    translated: bool | None = None
+    translation_note: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0

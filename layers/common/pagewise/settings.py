@@ -1,0 +1,74 @@
+"""Settings as validated models, built once per cold start by the handlers.
+
+Logic never reads ``os.environ``: a handler calls ``XxxSettings.from_environment()`` at import
+time and passes the model (or the clients built from it) down.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _EnvironmentSettings(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str] | None = None) -> Self:
+        return cls.model_validate(dict(os.environ if environment is None else environment))
+
+
+class StoreSettings(_EnvironmentSettings):
+    """Where job state and files live: every function needs these."""
+
+    mongodb_uri: str = Field(alias="MONGODB_URI", min_length=1)
+    mongodb_database: str = Field(default="pagewise", alias="MONGODB_DATABASE")
+    uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
+    mongodb_timeout_ms: int = Field(default=5000, alias="MONGODB_TIMEOUT_MS", gt=0)
+
+
+class JwtSettings(_EnvironmentSettings):
+    # Algorithms come from here only, never from a token's header.
+    algorithms: list[str] = Field(alias="JWT_ALGORITHMS", min_length=1)
+    secret: str | None = Field(default=None, alias="JWT_SECRET")
+    jwks_url: str | None = Field(default=None, alias="JWT_JWKS_URL")
+    issuer: str = Field(alias="JWT_ISSUER", min_length=1)
+    audience: str = Field(alias="JWT_AUDIENCE", min_length=1)
+    leeway_seconds: int = Field(default=30, alias="JWT_LEEWAY_SECONDS", ge=0, le=300)
+
+    @field_validator("algorithms", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("algorithms")
+    @classmethod
+    def _no_none(cls, value: list[str]) -> list[str]:
+        if any(algorithm.lower() == "none" for algorithm in value):
+            raise ValueError("the 'none' algorithm is never accepted")
+        return value
+
+
+class ApiSettings(StoreSettings):
+    state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", min_length=1)
+    upload_max_bytes: int = Field(default=50 * 1024 * 1024, alias="UPLOAD_MAX_BYTES", gt=0)
+    upload_expiry_seconds: int = Field(default=900, alias="UPLOAD_EXPIRY_SECONDS", gt=0)
+    download_expiry_seconds: int = Field(default=300, alias="DOWNLOAD_EXPIRY_SECONDS", gt=0)
+    region: str = Field(default="us-east-1", alias="AWS_REGION")
+
+
+class IngestSettings(StoreSettings):
+    state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", min_length=1)
+    upload_max_bytes: int = Field(default=50 * 1024 * 1024, alias="UPLOAD_MAX_BYTES", gt=0)
+
+
+class PipelineSettings(StoreSettings):
+    tesseract_cmd: str = Field(default="tesseract", alias="TESSERACT_CMD")
+    ocr_languages: str = Field(default="eng", alias="OCR_LANGUAGES")
+    ocr_dpi: int = Field(default=300, alias="OCR_DPI", ge=200, le=600)
+    font_dir: str | None = Field(default=None, alias="FONT_DIR")

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pickle
+
+import pymupdf
+import pytest
+from documents_inputs import encrypt_pdf, text_pdf
+from pagewise.documents.errors import DocumentError
+from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
+from pagewise.documents.pages import count_pages
+
+
+def test_detects_pdf_png_jpeg_tiff(born_digital_pdf: bytes, png_bytes: bytes, two_page_tiff: bytes):
+    jpeg = pymupdf.Pixmap(png_bytes).tobytes("jpeg")
+    assert detect_kind(born_digital_pdf) == "pdf"
+    assert detect_kind(png_bytes) == "png"
+    assert detect_kind(jpeg) == "jpeg"
+    assert detect_kind(two_page_tiff) == "tiff"
+    assert set(CONTENT_TYPES) == {"pdf", "png", "jpeg", "tiff"}
+    assert CONTENT_TYPES["pdf"] == "application/pdf"
+
+
+@pytest.mark.parametrize("data", [b"", b"hello world, not a document", b"PK\x03\x04zipfile"])
+def test_garbage_is_unsupported(data: bytes):
+    with pytest.raises(DocumentError) as info:
+        detect_kind(data)
+    assert info.value.error_code == "unsupported_file_type"
+    with pytest.raises(DocumentError) as info:
+        count_pages(data)
+    assert info.value.error_code == "unsupported_file_type"
+
+
+def test_counts_pdf_png_and_multipage_tiff(png_bytes: bytes, two_page_tiff: bytes):
+    assert count_pages(text_pdf(["x"], pages=3).tobytes()) == 3
+    assert count_pages(png_bytes) == 1
+    assert count_pages(two_page_tiff) == 2
+
+
+def test_badly_truncated_pdf_is_corrupt(born_digital_pdf: bytes):
+    # Valid magic, body cut off before any object: nothing to repair.
+    with pytest.raises(DocumentError) as info:
+        count_pages(born_digital_pdf[:40])
+    assert info.value.error_code == "corrupt_document"
+
+
+def test_pdf_missing_its_xref_is_repaired_by_mupdf():
+    # What really happens: MuPDF rebuilds a lost xref/trailer by scanning the objects, so a
+    # PDF cut off at its tail still opens. We rely on that rather than reject such files.
+    full = text_pdf(["some text"], pages=3).tobytes()
+    assert count_pages(full[: len(full) - 30]) == 3
+
+
+def test_encrypted_pdf(born_digital_pdf: bytes):
+    locked = encrypt_pdf(born_digital_pdf, user_pw="user")
+    with pytest.raises(DocumentError) as info:
+        count_pages(locked)
+    assert info.value.error_code == "encrypted_document"
+
+
+def test_owner_password_only_pdf_is_readable(born_digital_pdf: bytes):
+    # Permissions-only encryption opens without a password; it must not be rejected.
+    restricted = encrypt_pdf(born_digital_pdf, user_pw=None)
+    assert count_pages(restricted) == 1
+
+
+def test_pdf_with_no_pages_is_empty():
+    # PyMuPDF refuses to save a page-less PDF, so write a minimal one by hand.
+    body = (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    with pytest.raises(DocumentError) as info:
+        count_pages(body)
+    assert info.value.error_code == "empty_document"
+
+
+def test_document_error_pickles():
+    # Errors cross process boundaries when pages run in worker processes.
+    err = pickle.loads(pickle.dumps(DocumentError("ocr_failed", "boom")))
+    assert (err.error_code, err.message) == ("ocr_failed", "boom")
