@@ -1,6 +1,9 @@
-"""Routes. Thin: parse, call JobService, shape the answer."""
+"""Routes. Thin: parse, call JobService, shape the answer.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: FastAPI must see the dependency aliases built
+inside create_app as real objects, not strings.
+"""
+
 
 import base64
 from datetime import datetime

@@ -1,0 +1,123 @@
+"""The API as a client sees it: create a job, upload to S3 directly, poll, download."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+CONTENT_TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+}
+FINAL_STATUSES = ("completed", "failed")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(f"HTTP {status}: {body[:500]}")
+        self.status = status
+        self.body = body
+
+
+@dataclass
+class PagewiseClient:
+    base_url: str
+    token: str
+    timeout: float = 30.0
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def _check(self, response: requests.Response) -> requests.Response:
+        if response.status_code >= 400:
+            raise ApiError(response.status_code, response.text)
+        return response
+
+    def create_job(self, path: Path, **extra: Any) -> dict[str, Any]:
+        content_type = CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        body = {
+            "file_name": path.name,
+            "content_type": content_type,
+            "file_size": path.stat().st_size,
+            **extra,
+        }
+        response = requests.post(
+            f"{self.base_url}/api/v1/jobs", json=body, headers=self._headers(),
+            timeout=self.timeout,
+        )
+        created: dict[str, Any] = self._check(response).json()
+        return created
+
+    @staticmethod
+    def upload(upload: dict[str, Any], path: Path, content: bytes | None = None) -> None:
+        """The presigned POST, straight to S3: no token, only the signed policy."""
+        data = path.read_bytes() if content is None else content
+        response = requests.post(
+            upload["url"],
+            data=upload["fields"],
+            files={"file": (path.name, data)},
+            timeout=120,
+        )
+        if response.status_code not in (200, 201, 204):
+            raise ApiError(response.status_code, response.text)
+
+    def status(self, job_id: str) -> dict[str, Any]:
+        response = requests.get(
+            f"{self.base_url}/api/v1/jobs/{job_id}", headers=self._headers(),
+            timeout=self.timeout,
+        )
+        status: dict[str, Any] = self._check(response).json()
+        return status
+
+    def result(self, job_id: str) -> dict[str, Any]:
+        response = requests.get(
+            f"{self.base_url}/api/v1/jobs/{job_id}/result", headers=self._headers(),
+            timeout=self.timeout,
+        )
+        result: dict[str, Any] = self._check(response).json()
+        return result
+
+    def wait(
+        self,
+        job_id: str,
+        timeout_seconds: float = 600,
+        on_change: Callable[[dict[str, Any]], None] | None = None,
+        interval: float = 0.5,
+    ) -> dict[str, Any]:
+        """Poll until the job is completed or failed; report each change of status/progress."""
+        deadline = time.monotonic() + timeout_seconds
+        last: tuple[Any, ...] | None = None
+        while True:
+            status = self.status(job_id)
+            details = status["details"]
+            seen = (details["processing_status"], details["current_page"], details["total_pages"])
+            if seen != last and on_change is not None:
+                on_change(status)
+            last = seen
+            if details["processing_status"] in FINAL_STATUSES:
+                return status
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {seen[0]} after {timeout_seconds}s")
+            time.sleep(interval)
+
+    def download(self, job_id: str, target: Path) -> Path:
+        response = requests.get(
+            f"{self.base_url}/api/v1/jobs/{job_id}/download", headers=self._headers(),
+            timeout=self.timeout, allow_redirects=False,
+        )
+        if response.status_code != 307:
+            raise ApiError(response.status_code, response.text)
+        pdf = requests.get(response.headers["Location"], timeout=120)
+        self._check(pdf)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(pdf.content)
+        return target
