@@ -9,6 +9,8 @@
 #   stack.sh down      stop exactly what start started, by PID
 #   stack.sh outputs   the stack outputs as JSON
 #   stack.sh env       the shell exports that point AWS clients at the local stack
+#   stack.sh running   exit 0 if both servers started by this script are running
+#   stack.sh python V  the path of a Python V interpreter (pyenv or PATH)
 #
 # State, logs and PID files: $PAGEWISE_HOME (default .pagewise/, git-ignored).
 set -euo pipefail
@@ -205,5 +207,7 @@ case "${1:-}" in
   down) cmd_down ;;
   outputs) cmd_outputs ;;
   env) cmd_env ;;
+  running) pid_alive "$HOME_DIR/pids/localstack.pid" && pid_alive "$HOME_DIR/pids/secantus.pid" ;;
+  python) python_for "$2" ;;
   *) sed -n '2,14p' "$0"; exit 2 ;;
 esac

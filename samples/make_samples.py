@@ -13,7 +13,8 @@ import pymupdf
 HERE = Path(__file__).parent
 DIGITAL_TEXT = (
     "CONTRATO DE ARRENDAMIENTO\n\n"
-    "Primera. El arrendador cede al arrendatario el uso de la vivienda situada en la calle Mayor 5.\n"
+    "Primera. El arrendador cede al arrendatario el uso de la vivienda "
+    "situada en la calle Mayor 5.\n"
     "Segunda. La renta mensual es de ochocientos euros, pagadera dentro de los cinco primeros dias."
 )
 SCANNED_TEXT = (

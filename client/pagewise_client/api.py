@@ -51,7 +51,9 @@ class PagewiseClient:
             **extra,
         }
         response = requests.post(
-            f"{self.base_url}/api/v1/jobs", json=body, headers=self._headers(),
+            f"{self.base_url}/api/v1/jobs",
+            json=body,
+            headers=self._headers(),
             timeout=self.timeout,
         )
         created: dict[str, Any] = self._check(response).json()
@@ -72,7 +74,8 @@ class PagewiseClient:
 
     def status(self, job_id: str) -> dict[str, Any]:
         response = requests.get(
-            f"{self.base_url}/api/v1/jobs/{job_id}", headers=self._headers(),
+            f"{self.base_url}/api/v1/jobs/{job_id}",
+            headers=self._headers(),
             timeout=self.timeout,
         )
         status: dict[str, Any] = self._check(response).json()
@@ -80,7 +83,8 @@ class PagewiseClient:
 
     def result(self, job_id: str) -> dict[str, Any]:
         response = requests.get(
-            f"{self.base_url}/api/v1/jobs/{job_id}/result", headers=self._headers(),
+            f"{self.base_url}/api/v1/jobs/{job_id}/result",
+            headers=self._headers(),
             timeout=self.timeout,
         )
         result: dict[str, Any] = self._check(response).json()
@@ -111,8 +115,10 @@ class PagewiseClient:
 
     def download(self, job_id: str, target: Path) -> Path:
         response = requests.get(
-            f"{self.base_url}/api/v1/jobs/{job_id}/download", headers=self._headers(),
-            timeout=self.timeout, allow_redirects=False,
+            f"{self.base_url}/api/v1/jobs/{job_id}/download",
+            headers=self._headers(),
+            timeout=self.timeout,
+            allow_redirects=False,
         )
         if response.status_code != 307:
             raise ApiError(response.status_code, response.text)

@@ -4,7 +4,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from pagewise.events import JobPointer
 from pagewise.wiring import pipeline_from_environment
 

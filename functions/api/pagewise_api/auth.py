@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import jwt
-
 from pagewise.settings import JwtSettings
 
 
@@ -14,7 +13,9 @@ class Unauthorized(Exception):
 class TokenVerifier:
     def __init__(self, settings: JwtSettings) -> None:
         self._settings = settings
-        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        self._jwks = (
+            jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        )
 
     def tenant(self, authorization: str | None) -> str:
         scheme, _, token = (authorization or "").partition(" ")

@@ -4,7 +4,6 @@ No `from __future__ import annotations` here: FastAPI must see the dependency al
 inside create_app as real objects, not strings.
 """
 
-
 import base64
 from datetime import datetime
 from typing import Annotated, Any
@@ -12,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-
 from pagewise.data.jobs import JobRepository
 from pagewise.data.mongo import database_for
 from pagewise.data.results import ResultRepository
@@ -21,6 +19,7 @@ from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.logic.jobs import InvalidRequest, JobService, NewJobRequest
 from pagewise.models import Job
 from pagewise.settings import ApiSettings, JwtSettings
+
 from pagewise_api.auth import TokenVerifier, Unauthorized
 from pagewise_api.schemas import (
     CreateJobBody,
@@ -56,8 +55,14 @@ def _status_url(job_id: str) -> str:
 def _workflow_view(view: ExecutionView | None, region: str) -> WorkflowView:
     if view is None:
         return WorkflowView(
-            state="PENDING", ready=False, succeeded=False, failed=False, execution_arn=None,
-            console_url=None, start_date=None, stop_date=None,
+            state="PENDING",
+            ready=False,
+            succeeded=False,
+            failed=False,
+            execution_arn=None,
+            console_url=None,
+            start_date=None,
+            stop_date=None,
         )
     console = (
         f"https://{region}.console.aws.amazon.com/states/home?region={region}"
@@ -160,7 +165,8 @@ def create_app(
 
     OwnedJob = Annotated[Job, Depends(owned_job)]
     errors: dict[int | str, dict[str, Any]] = {
-        401: {"model": ErrorResponse}, 404: {"model": ErrorResponse},
+        401: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
     }
 
@@ -194,9 +200,13 @@ def create_app(
         return JobListResponse(
             jobs=[
                 JobListItem(
-                    job_id=job.job_id, file_name=job.file_name, status=job.processing_status,
-                    current_page=job.current_page, total_pages=job.total_pages,
-                    created_at=job.created_at, status_url=_status_url(job.job_id),
+                    job_id=job.job_id,
+                    file_name=job.file_name,
+                    status=job.processing_status,
+                    current_page=job.current_page,
+                    total_pages=job.total_pages,
+                    created_at=job.created_at,
+                    status_url=_status_url(job.job_id),
                 )
                 for job in page
             ],

@@ -41,5 +41,6 @@ class FailureEvent(BaseModel):
                 cause=detail.get("cause") or f"The execution ended as {status}.",
             )
         caught = CaughtError.model_validate(event.get("error") or {})
-        return cls(job_id=JobPointer.model_validate(event).job_id, error=caught.error,
-                   cause=caught.cause)
+        return cls(
+            job_id=JobPointer.model_validate(event).job_id, error=caught.error, cause=caught.cause
+        )

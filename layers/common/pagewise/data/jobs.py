@@ -35,7 +35,7 @@ def _now() -> datetime:
 
 
 class JobRepository:
-    def __init__(self, db: Database) -> None:  # type: ignore[type-arg]
+    def __init__(self, db: Database) -> None:
         self._collection = db.original_files
 
     def insert(self, job: Job) -> None:

@@ -11,10 +11,10 @@ from pagewise.settings import StoreSettings
 
 
 @cache
-def database(uri: str, name: str, timeout_ms: int = 5000) -> Database:  # type: ignore[type-arg]
+def database(uri: str, name: str, timeout_ms: int = 5000) -> Database:
     # retryWrites is left to the URI: DocumentDB needs retryWrites=false and every write here
     # is a single-document conditional update that is safe to repeat.
-    client: MongoClient = MongoClient(  # type: ignore[type-arg]
+    client: MongoClient = MongoClient(
         uri,
         serverSelectionTimeoutMS=timeout_ms,
         connectTimeoutMS=timeout_ms,
@@ -23,11 +23,11 @@ def database(uri: str, name: str, timeout_ms: int = 5000) -> Database:  # type: 
     return client[name]
 
 
-def database_for(settings: StoreSettings) -> Database:  # type: ignore[type-arg]
+def database_for(settings: StoreSettings) -> Database:
     return database(settings.mongodb_uri, settings.mongodb_database, settings.mongodb_timeout_ms)
 
 
-def ensure_indexes(db: Database) -> None:  # type: ignore[type-arg]
+def ensure_indexes(db: Database) -> None:
     """Idempotent; SecantusDB is slow at collection scans, so every query has an index."""
     db.original_files.create_index([("tenant", ASCENDING), ("created_at", DESCENDING)])
     db.page_results.create_index([("job_id", ASCENDING), ("page", ASCENDING)], unique=True)

@@ -10,7 +10,7 @@ from pagewise.models import PageResult
 
 
 class PageRepository:
-    def __init__(self, db: Database) -> None:  # type: ignore[type-arg]
+    def __init__(self, db: Database) -> None:
         self._collection = db.page_results
 
     def save(self, job_id: str, page: int, **fields: Any) -> None:

@@ -8,7 +8,7 @@ from pymongo.database import Database
 
 
 class ResultRepository:
-    def __init__(self, db: Database) -> None:  # type: ignore[type-arg]
+    def __init__(self, db: Database) -> None:
         self._collection = db.ai_extracted_content
 
     def save(self, document_id: str, content: dict[str, Any]) -> None:

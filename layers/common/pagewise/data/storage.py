@@ -69,7 +69,9 @@ class DocumentStore:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
-        return StoredObject(size=response["ContentLength"], content_type=response.get("ContentType"))
+        return StoredObject(
+            size=response["ContentLength"], content_type=response.get("ContentType")
+        )
 
     def read_prefix(self, key: str, length: int) -> bytes:
         response = self._s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")

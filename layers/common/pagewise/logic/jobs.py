@@ -72,9 +72,7 @@ class JobService:
                 + ", ".join(sorted(ACCEPTED_CONTENT_TYPES))
             )
         if not 0 < request.file_size <= self.upload_max_bytes:
-            raise InvalidRequest(
-                f"file_size must be between 1 and {self.upload_max_bytes} bytes"
-            )
+            raise InvalidRequest(f"file_size must be between 1 and {self.upload_max_bytes} bytes")
         job_id = new_job_id()
         key = f"uploads/{tenant}/{job_id}/{safe_file_name(request.file_name)}"
         now = datetime.now(UTC)

@@ -16,6 +16,7 @@ Supervisor and worker talk over two pipes, one JSON document per line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -176,8 +177,15 @@ class Worker:
         request_read, self._request_write = os.pipe()
         self._response_read, response_write = os.pipe()
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-u", __file__, "--worker", str(request_read),
-             str(response_write)],
+            [
+                sys.executable,
+                "-I",
+                "-u",
+                __file__,
+                "--worker",
+                str(request_read),
+                str(response_write),
+            ],
             pass_fds=(request_read, response_write),
             # Its own process group: a timeout kills the handler and anything it started.
             process_group=0,
@@ -208,16 +216,12 @@ class Worker:
         return message
 
     def kill(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait()
         for fd in (self._request_write, self._response_read):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
 
 class Supervisor:

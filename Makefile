@@ -1,0 +1,68 @@
+# Pagewise: the two commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+STACK := localstack/stack.sh
+UV := .venvs/uv/bin/uv
+DEV := .venvs/dev/bin
+SUB ?= alice
+
+.PHONY: help system-deps setup dev up down deploy outputs token demo test lint unit \
+        stack-tests clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+system-deps: ## apt packages: tesseract + language packs, poppler-utils, DejaVu fonts
+	scripts/install-system-deps.sh
+
+setup: system-deps dev ## everything installed: system packages, the stack's venvs, the dev venv
+	$(STACK) setup
+
+dev: ## the dev/test venv (Python 3.13) with the client installed
+	@[ -x $(UV) ] || { python3 -m venv .venvs/uv && .venvs/uv/bin/pip install -q uv; }
+	@[ -x $(DEV)/python ] || $(UV) venv -q -p "$$($(STACK) python 3.13)" .venvs/dev
+	$(UV) pip install -q -p .venvs/dev -e ".[dev]" -e client
+
+up: setup ## start LocalStack + SecantusDB on 127.0.0.1 and deploy template.yaml
+	$(STACK) up
+
+down: ## stop what `make up` started, by PID
+	$(STACK) down
+
+deploy: ## sam build + sam deploy to the running local stack
+	$(STACK) deploy
+
+outputs: ## the stack outputs as JSON (ApiUrl, ...)
+	@$(STACK) outputs
+
+token: ## print a local-stack JWT: make token SUB=alice
+	@$(DEV)/python -c "from pagewise_client.local import local_token; print(local_token('$(SUB)'))"
+
+demo: up ## process samples/contrato-2-paginas.pdf through the API, as a client would
+	$(DEV)/python -m pagewise_client.demo samples/contrato-2-paginas.pdf --out out/
+
+lint: dev ## ruff, mypy, and the template checks
+	$(DEV)/ruff check .
+	$(DEV)/ruff format --check .
+	$(DEV)/mypy layers/common/pagewise functions client
+	@# The executor runs inside LocalStack: checked against LocalStack's own venv, from its
+	@# folder (the repo's localstack/ folder would shadow the localstack package).
+	cd localstack/host_executor && ../../$(DEV)/mypy --python-executable ../../.venvs/localstack/bin/python src
+
+unit: dev ## unit tests (no local stack needed)
+	$(DEV)/python -m pytest tests/unit -q
+
+stack-tests: ## integration and e2e tests against the running, deployed local stack
+	$(DEV)/python -m pytest tests/integration tests/e2e -q
+
+# Installs what the tests need, starts and deploys the stack, runs every test, and stops the
+# stack again if it was not running before.
+test: setup lint
+	@started=0; \
+	if ! $(STACK) running; then started=1; fi; \
+	$(STACK) up || { [ $$started = 1 ] && $(STACK) down; exit 1; }; \
+	$(DEV)/python -m pytest tests -q -p no:cacheprovider; status=$$?; \
+	[ $$started = 1 ] && $(STACK) down; \
+	exit $$status
+
+clean: down
+	rm -rf .aws-sam .pagewise out

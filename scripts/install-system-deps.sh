@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Debian/Ubuntu packages Pagewise needs on the host: Tesseract with the language packs the
+# local OCR function uses, poppler-utils (pdftoppm, for PDF checks), DejaVu fonts (embedded
+# in the translated PDF), curl. Skips apt entirely when everything is already there.
+set -euo pipefail
+PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-spa tesseract-ocr-osd poppler-utils fonts-dejavu-core curl)
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "[system] installing: ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
