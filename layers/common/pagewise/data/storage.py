@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
@@ -27,8 +28,12 @@ class StoredObject:
 class DocumentStore:
     def __init__(self, bucket: str, client: S3Client | None = None) -> None:
         self.bucket = bucket
-        # boto3 honours AWS_ENDPOINT_URL, which is how functions reach LocalStack.
-        self._s3: S3Client = client or boto3.client("s3")
+        # boto3 honours AWS_ENDPOINT_URL, which is how functions reach LocalStack. Presigned
+        # URLs and POST policies are signed with SigV4 (SigV2 is deprecated, and refused in
+        # newer regions).
+        self._s3: S3Client = client or boto3.client(
+            "s3", config=Config(signature_version="s3v4")
+        )
 
     def presigned_upload(
         self, key: str, content_type: str, max_bytes: int, expires_in: int

@@ -1,0 +1,162 @@
+"""The host-process Lambda executor, through LocalStack's real Lambda API.
+
+Functions are created directly with boto3 (not through SAM) so that each behaviour of the
+executor is tested on its own: code and layers on the path as in AWS, environment variables,
+the timeout, a crashing handler, and a missing dependency failing as it would in AWS.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.stack import aws_client, require_stack
+
+HANDLER = """
+import os, sys, time
+
+def handler(event, context):
+    action = event.get("action")
+    if action == "sleep":
+        time.sleep(event["seconds"])
+    if action == "crash":
+        os._exit(7)
+    if action == "raise":
+        raise ValueError("the handler said no")
+    if action == "import":
+        __import__(event["module"])
+    if action == "layer":
+        import layered
+        return {"layer": layered.VALUE, "file": layered.__file__}
+    print("handled", action)
+    return {
+        "env": os.environ.get("PAGEWISE_TEST_VALUE"),
+        "remaining_ms": context.get_remaining_time_in_millis(),
+        "request_id": context.aws_request_id,
+        "pid": os.getpid(),
+    }
+"""
+
+
+def _zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def function_name() -> Iterator[str]:
+    require_stack()
+    lam = aws_client("lambda")
+    name = f"executor-test-{uuid.uuid4().hex[:8]}"
+    layer = lam.publish_layer_version(
+        LayerName=f"{name}-layer",
+        Content={"ZipFile": _zip({"python/layered.py": "VALUE = 'from the layer'\n"})},
+        CompatibleRuntimes=["python3.13"],
+    )
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role="arn:aws:iam::000000000000:role/lambda-test",
+        Handler="app.handler",
+        Code={"ZipFile": _zip({"app.py": HANDLER})},
+        Timeout=3,
+        Layers=[layer["LayerVersionArn"]],
+        Environment={"Variables": {"PAGEWISE_TEST_VALUE": "configured"}},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    yield name
+    lam.delete_function(FunctionName=name)
+
+
+def invoke(name: str, event: dict[str, Any]) -> tuple[str | None, dict[str, Any], float]:
+    started = time.monotonic()
+    response = aws_client("lambda").invoke(FunctionName=name, Payload=json.dumps(event))
+    body = json.loads(response["Payload"].read() or b"null")
+    return response.get("FunctionError"), body, time.monotonic() - started
+
+
+def test_runs_the_handler_with_its_environment(function_name: str) -> None:
+    error, body, _ = invoke(function_name, {"action": "hello"})
+    assert error is None
+    assert body["env"] == "configured"
+    assert 0 < body["remaining_ms"] <= 3000
+    assert body["request_id"]
+
+
+def test_layers_are_on_the_path(function_name: str) -> None:
+    error, body, _ = invoke(function_name, {"action": "layer"})
+    assert error is None
+    assert body["layer"] == "from the layer"
+
+
+def test_a_handler_exception_is_a_function_error(function_name: str) -> None:
+    error, body, _ = invoke(function_name, {"action": "raise"})
+    assert error == "Unhandled"
+    assert body["errorType"] == "ValueError"
+    assert body["errorMessage"] == "the handler said no"
+
+
+def test_only_the_aws_runtime_packages_are_available(function_name: str) -> None:
+    # boto3 is part of the AWS Python runtime; pydantic is not (it must come from a layer),
+    # even though LocalStack's own interpreter and the dev venv both have it.
+    error, _, _ = invoke(function_name, {"action": "import", "module": "boto3"})
+    assert error is None
+    error, body, _ = invoke(function_name, {"action": "import", "module": "pydantic"})
+    assert error == "Unhandled"
+    assert body["errorType"] == "ModuleNotFoundError"
+
+
+def test_a_hung_handler_is_killed_at_the_timeout_and_the_next_call_works(
+    function_name: str,
+) -> None:
+    error, body, elapsed = invoke(function_name, {"action": "sleep", "seconds": 30})
+    assert error == "Unhandled"
+    assert body["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 3.00 seconds" in body["errorMessage"]
+    assert elapsed < 25  # killed at the 3 s timeout, not after the 30 s sleep
+    error, body, _ = invoke(function_name, {"action": "hello"})
+    assert error is None and body["env"] == "configured"
+
+
+def test_a_crashing_handler_is_reported_and_the_environment_recovers(function_name: str) -> None:
+    _, before, _ = invoke(function_name, {"action": "hello"})
+    error, body, _ = invoke(function_name, {"action": "crash"})
+    assert error == "Unhandled"
+    assert body["errorType"] == "Runtime.ExitError"
+    assert "exit status 7" in body["errorMessage"]
+    error, after, _ = invoke(function_name, {"action": "hello"})
+    assert error is None
+    assert after["pid"] != before["pid"]  # a fresh worker, as AWS resets a sandbox
+
+
+def test_a_missing_dependency_fails_at_import_as_in_aws() -> None:
+    require_stack()
+    lam = aws_client("lambda")
+    name = f"executor-missing-{uuid.uuid4().hex[:8]}"
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role="arn:aws:iam::000000000000:role/lambda-test",
+        Handler="app.handler",
+        Code={"ZipFile": _zip({"app.py": "import pymupdf\n\ndef handler(e, c):\n    return 1\n"})},
+        Timeout=5,
+    )
+    try:
+        lam.get_waiter("function_active_v2").wait(FunctionName=name)
+        error, body, _ = invoke(name, {})
+        assert error == "Unhandled"
+        assert body["errorType"] == "Runtime.ImportModuleError"
+        assert "Unable to import module 'app'" in body["errorMessage"]
+        assert "pymupdf" in body["errorMessage"]
+    finally:
+        lam.delete_function(FunctionName=name)
