@@ -1,0 +1,63 @@
+"""template.yaml passes cfn-lint and `sam validate --lint`, and the state machine is whole."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAM = ROOT / ".venvs" / "sam" / "bin" / "sam"
+ASL = ROOT / "statemachine" / "pipeline.asl.json"
+
+
+def test_cfn_lint_passes() -> None:
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    result = subprocess.run(
+        [str(cfn_lint), str(ROOT / "template.yaml")], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(not SAM.exists() and shutil.which("sam") is None, reason="no SAM CLI")
+def test_sam_validate_lint_passes() -> None:
+    sam = str(SAM) if SAM.exists() else "sam"
+    result = subprocess.run(
+        [sam, "validate", "--lint", "--region", "us-east-1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "SAM_CLI_TELEMETRY": "0", "HOME": str(ROOT / ".pagewise")},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
+
+
+def test_state_machine_runs_the_pipeline_in_order_and_catches_failures() -> None:
+    definition = json.loads(ASL.read_text())
+    states = definition["States"]
+    order, name = [], definition["StartAt"]
+    while name in states:
+        order.append(name)
+        name = states[name].get("Next")
+    assert order == ["Prepare", "OcrPages", "TranslatePages", "Summarise", "Render", "Finish"]
+    for state in order:
+        catches = states[state]["Catch"]
+        assert any(c["Next"] == "MarkFailed" and "States.ALL" in c["ErrorEquals"] for c in catches)
+        assert states[state].get("Retry") or states[state]["Type"] == "Map"
+    assert states["OcrPages"]["ItemProcessor"]["States"]["OcrPage"]["Retry"]
+    translate = states["TranslatePages"]["ItemProcessor"]["States"]["TranslatePage"]
+    assert {"LlmThrottled", "LlmUnavailable"} <= set(translate["Retry"][0]["ErrorEquals"])
+
+
+def test_every_substitution_is_declared_in_the_template() -> None:
+    used = set(re.findall(r"\$\{(\w+)\}", ASL.read_text()))
+    template = (ROOT / "template.yaml").read_text()
+    section = template.split("DefinitionSubstitutions:")[1].split("Tracing:")[0]
+    declared = set(re.findall(r"^\s+(\w+):", section, flags=re.MULTILINE))
+    assert used == declared
