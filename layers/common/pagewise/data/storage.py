@@ -31,9 +31,7 @@ class DocumentStore:
         # boto3 honours AWS_ENDPOINT_URL, which is how functions reach LocalStack. Presigned
         # URLs and POST policies are signed with SigV4 (SigV2 is deprecated, and refused in
         # newer regions).
-        self._s3: S3Client = client or boto3.client(
-            "s3", config=Config(signature_version="s3v4")
-        )
+        self._s3: S3Client = client or boto3.client("s3", config=Config(signature_version="s3v4"))
 
     def presigned_upload(
         self, key: str, content_type: str, max_bytes: int, expires_in: int
