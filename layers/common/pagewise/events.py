@@ -37,7 +37,7 @@ class FailureEvent(BaseModel):
             # The execution is named by the job id.
             return cls(
                 job_id=str(detail.get("name", "")),
-                error=f"States.{status.title().replace('_', '')}",
+                error=detail.get("error") or f"States.{status.title().replace('_', '')}",
                 cause=detail.get("cause") or f"The execution ended as {status}.",
             )
         caught = CaughtError.model_validate(event.get("error") or {})
