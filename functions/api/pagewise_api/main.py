@@ -8,11 +8,12 @@ import base64
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pagewise.data.jobs import JobRepository
 from pagewise.data.mongo import database_for
+from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import ExecutionView, Workflow
@@ -24,11 +25,14 @@ from pagewise_api.auth import TokenVerifier, Unauthorized
 from pagewise_api.schemas import (
     CreateJobBody,
     CreateJobResponse,
+    DeleteJobResponse,
     ErrorResponse,
+    HealthResponse,
     JobDetails,
     JobListItem,
     JobListResponse,
     JobStatusResponse,
+    LegacyUploadResponse,
     UploadForm,
     WorkflowView,
 )
@@ -121,6 +125,7 @@ def create_app(
         db = database_for(settings)
         service = JobService(
             jobs=JobRepository(db),
+            pages=PageRepository(db),
             results=ResultRepository(db),
             store=DocumentStore(settings.uploads_bucket),
             workflow=Workflow(settings.state_machine_arn),
@@ -170,9 +175,12 @@ def create_app(
         422: {"model": ErrorResponse},
     }
 
-    @app.get(f"{API}/health", tags=["health"])
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get(f"{API}/health", tags=["health"], responses={503: {"model": HealthResponse}})
+    def health() -> JSONResponse:
+        checks = jobs.health()
+        healthy = all(value == "ok" for value in checks.values())
+        body = HealthResponse(status="ok" if healthy else "degraded", checks=checks)
+        return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)
 
     @app.post(f"{API}/jobs", status_code=201, response_model=CreateJobResponse, responses=errors)
     def create_job(body: CreateJobBody, caller: Tenant) -> CreateJobResponse:
@@ -188,6 +196,40 @@ def create_app(
                 expires_at=created.expires_at,
                 max_bytes=created.max_bytes,
             ),
+        )
+
+    @app.post(
+        f"{API}/jobs/upload",
+        status_code=201,
+        response_model=LegacyUploadResponse,
+        responses=errors,
+    )
+    def upload_job(
+        caller: Tenant,
+        file: Annotated[UploadFile, File()],
+        client_name: Annotated[str | None, Form(max_length=200)] = None,
+        report_id: Annotated[str | None, Form(max_length=200)] = None,
+    ) -> LegacyUploadResponse:
+        # Read one byte past the limit: enough to refuse a larger file without holding it.
+        content = file.file.read(settings.one_shot_max_bytes + 1)
+        job = jobs.create_with_content(
+            caller,
+            file.filename or "document",
+            content,
+            client_name,
+            report_id,
+            settings.one_shot_max_bytes,
+        )
+        return LegacyUploadResponse(
+            success=True,
+            job_id=job.job_id,
+            document_id=job.job_id,
+            report_id=job.report_id,
+            file_name=job.file_name,
+            file_size_mb=round(job.file_size / (1024 * 1024), 3),
+            status=job.processing_status,
+            status_url=_status_url(job.job_id),
+            message="File uploaded and queued for processing.",
         )
 
     @app.get(f"{API}/jobs", response_model=JobListResponse, responses=errors)
@@ -228,6 +270,11 @@ def create_app(
         if url is None:
             raise HTTPException(status_code=404, detail="The translated PDF is not ready.")
         return RedirectResponse(url, status_code=307)
+
+    @app.delete(f"{API}/jobs/{{job_id}}", status_code=200, responses=errors)
+    def delete_job(job: OwnedJob) -> DeleteJobResponse:
+        outcome = jobs.cancel_or_delete(job)
+        return DeleteJobResponse(job_id=job.job_id, outcome=outcome)
 
     @app.get(f"{API}/jobs/{{job_id}}/result", responses=errors)
     def result(job: OwnedJob) -> dict[str, Any]:

@@ -86,3 +86,27 @@ class ErrorResponse(BaseModel):
     error_code: str
     message: str
     request_id: str | None
+
+
+class HealthResponse(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+class DeleteJobResponse(BaseModel):
+    job_id: str
+    outcome: str  # "cancelled" (it was running) or "deleted" (with its files)
+
+
+class LegacyUploadResponse(BaseModel):
+    """The answer of the old one-shot upload, unchanged for its clients."""
+
+    success: bool
+    job_id: str
+    document_id: str
+    report_id: str | None
+    file_name: str
+    file_size_mb: float
+    status: str
+    status_url: str
+    message: str

@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     OCR_FAILED = "ocr_failed"
     TIMEOUT = "timeout"
     ABORTED = "aborted"
+    CANCELLED = "cancelled"
     INTERNAL_ERROR = "internal_error"
 
 

@@ -59,6 +59,11 @@ class ApiSettings(StoreSettings):
     upload_max_bytes: int = Field(default=50 * 1024 * 1024, alias="UPLOAD_MAX_BYTES", gt=0)
     upload_expiry_seconds: int = Field(default=900, alias="UPLOAD_EXPIRY_SECONDS", gt=0)
     download_expiry_seconds: int = Field(default=300, alias="DOWNLOAD_EXPIRY_SECONDS", gt=0)
+    # API Gateway sends a binary body base64-encoded, and a synchronous Lambda payload is
+    # capped at 6 MB: about 4.4 MB of file. Larger files take the presigned POST.
+    one_shot_max_bytes: int = Field(
+        default=4 * 1024 * 1024, alias="ONE_SHOT_MAX_BYTES", gt=0, le=4_400_000
+    )
     region: str = Field(default="us-east-1", alias="AWS_REGION")
 
 

@@ -98,6 +98,15 @@ class JobRepository:
         )
         return _to_job(document) if document else None
 
+    def delete(self, job_id: str, tenant: str) -> bool:
+        oid = _object_id(job_id)
+        if oid is None:
+            return False
+        return self._collection.delete_one({"_id": oid, "tenant": tenant}).deleted_count == 1
+
+    def ping(self) -> None:
+        self._collection.database.command("ping")
+
     def fail(self, job_id: str, error_code: str, error_message: str) -> Job | None:
         """Mark a job failed from any status but a terminal one."""
         now = _now()

@@ -19,3 +19,6 @@ class ResultRepository:
     def get(self, document_id: str) -> dict[str, Any] | None:
         document = self._collection.find_one({"document_id": document_id}, {"_id": 0})
         return dict(document) if document else None
+
+    def delete(self, document_id: str) -> None:
+        self._collection.delete_one({"document_id": document_id})

@@ -85,3 +85,12 @@ class DocumentStore:
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def delete(self, keys: list[str]) -> None:
+        if keys:
+            self._s3.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys]}
+            )
+
+    def ping(self) -> None:
+        self._s3.head_bucket(Bucket=self.bucket)

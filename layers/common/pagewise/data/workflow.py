@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,3 +63,8 @@ class Workflow:
             error=response.get("error"),
             cause=response.get("cause"),
         )
+
+    def stop(self, execution_arn: str, cause: str) -> None:
+        """Stop a running execution; one that already ended is left as it is."""
+        with contextlib.suppress(self._sfn.exceptions.ExecutionDoesNotExist):
+            self._sfn.stop_execution(executionArn=execution_arn, error="Cancelled", cause=cause)

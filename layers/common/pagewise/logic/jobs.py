@@ -9,10 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pagewise.data.jobs import JobRepository, new_job_id
+from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore, PresignedUpload
 from pagewise.data.workflow import ExecutionView, Workflow
-from pagewise.models import Job, JobStatus
+from pagewise.documents.errors import DocumentError
+from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
+from pagewise.logic.ingest import accept_upload
+from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus
 
 ACCEPTED_CONTENT_TYPES = {
     "application/pdf": "pdf",
@@ -57,6 +61,7 @@ class CreatedJob:
 @dataclass
 class JobService:
     jobs: JobRepository
+    pages: PageRepository
     results: ResultRepository
     store: DocumentStore
     workflow: Workflow
@@ -102,6 +107,41 @@ class JobService:
             max_bytes=self.upload_max_bytes,
         )
 
+    def create_with_content(
+        self,
+        tenant: str,
+        file_name: str,
+        content: bytes,
+        client_name: str | None,
+        report_id: str | None,
+        max_bytes: int,
+    ) -> Job:
+        """The old one-shot upload: the file comes with the request and is queued at once.
+
+        The type is decided from the bytes. Ingest runs here rather than waiting for the S3
+        event, so the answer can truthfully say "queued"; the S3 event that follows finds the
+        job queued and its execution started, and does nothing.
+        """
+        if not 0 < len(content) <= max_bytes:
+            raise InvalidRequest(f"file must be between 1 and {max_bytes} bytes")
+        try:
+            kind = detect_kind(content[:1024])
+        except DocumentError as error:
+            raise InvalidRequest(error.message) from error
+        created = self.create(
+            tenant,
+            NewJobRequest(
+                file_name=file_name,
+                content_type=CONTENT_TYPES[kind],
+                file_size=len(content),
+                client_name=client_name,
+                report_id=report_id,
+            ),
+        )
+        self.store.write(created.job.upload_key, content, CONTENT_TYPES[kind])
+        accept_upload(created.job.upload_key, self.jobs, self.store, self.workflow, max_bytes)
+        return self.jobs.get(created.job.job_id) or created.job
+
     def get(self, tenant: str, job_id: str) -> Job | None:
         return self.jobs.get_for_tenant(job_id, tenant)
 
@@ -123,3 +163,37 @@ class JobService:
 
     def result(self, job: Job) -> dict[str, Any] | None:
         return self.results.get(job.job_id)
+
+    def cancel_or_delete(self, job: Job) -> str:
+        """Cancel a job that is still running; delete a finished one with its files.
+
+        Returns "cancelled" or "deleted".
+        """
+        if job.processing_status not in TERMINAL_STATUSES:
+            cancelled = self.jobs.fail(
+                job.job_id, ErrorCode.CANCELLED, "The job was cancelled at its owner's request."
+            )
+            if job.processing_status != JobStatus.AWAITING_UPLOAD:
+                self.workflow.stop(
+                    job.execution_arn or self.workflow.execution_arn(job.job_id),
+                    "Cancelled by its owner",
+                )
+            if cancelled is not None:
+                return "cancelled"
+        keys = [job.upload_key] + ([job.output_pdf_path] if job.output_pdf_path else [])
+        self.store.delete(keys)
+        self.pages.delete_for_job(job.job_id)
+        self.results.delete(job.job_id)
+        self.jobs.delete(job.job_id, job.tenant)
+        return "deleted"
+
+    def health(self) -> dict[str, str]:
+        """Reachability of MongoDB and S3: "ok", or the kind of error (never its text)."""
+        checks: dict[str, str] = {}
+        for name, probe in (("mongodb", self.jobs.ping), ("s3", self.store.ping)):
+            try:
+                probe()
+                checks[name] = "ok"
+            except Exception as error:  # a health check reports, it does not raise
+                checks[name] = f"unreachable ({type(error).__name__})"
+        return checks
