@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pagewise.data.jobs import JobRepository
 from pagewise.data.mongo import database_for
 from pagewise.data.pages import PageRepository
@@ -22,6 +23,7 @@ from pagewise.models import Job
 from pagewise.settings import ApiSettings, JwtSettings
 
 from pagewise_api.auth import TokenVerifier, Unauthorized
+from pagewise_api.middleware import AccessLog, RequestSizeLimit
 from pagewise_api.schemas import (
     CreateJobBody,
     CreateJobResponse,
@@ -134,7 +136,10 @@ def create_app(
             download_expiry_seconds=settings.download_expiry_seconds,
         )
     jobs = service
-    app = FastAPI(title="Pagewise", version="1.0.0", docs_url="/docs")
+    app = FastAPI(title="Pagewise", version="1.0.0", docs_url=None)
+    # The last one added runs first: log everything, refuse oversized bodies, then route.
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(AccessLog)
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, _: Unauthorized) -> JSONResponse:
@@ -157,8 +162,10 @@ def create_app(
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "error")
         return _error(request, error.status_code, code, str(error.detail))
 
-    def tenant(authorization: Annotated[str | None, Header()] = None) -> str:
-        return verifier.tenant(authorization)
+    def tenant(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+        caller = verifier.tenant(authorization)
+        request.state.tenant = caller  # for the access log
+        return caller
 
     Tenant = Annotated[str, Depends(tenant)]
 
@@ -174,6 +181,12 @@ def create_app(
         404: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
     }
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        # A relative URL: behind API Gateway the app lives under /{stage} (AWS) or
+        # /_aws/execute-api/{api}/{stage} (LocalStack), which the app cannot see.
+        return get_swagger_ui_html(openapi_url="openapi.json", title="Pagewise API")
 
     @app.get(f"{API}/health", tags=["health"], responses={503: {"model": HealthResponse}})
     def health() -> JSONResponse:

@@ -65,6 +65,7 @@ class ApiSettings(StoreSettings):
         default=4 * 1024 * 1024, alias="ONE_SHOT_MAX_BYTES", gt=0, le=4_400_000
     )
     region: str = Field(default="us-east-1", alias="AWS_REGION")
+    max_request_bytes: int = Field(default=6 * 1024 * 1024, alias="MAX_REQUEST_BYTES", gt=0)
 
 
 class IngestSettings(StoreSettings):
