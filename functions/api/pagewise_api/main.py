@@ -21,6 +21,7 @@ from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.logic.jobs import InvalidRequest, JobService, NewJobRequest
 from pagewise.models import Job
 from pagewise.settings import ApiSettings, JwtSettings
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pagewise_api.auth import TokenVerifier, Unauthorized
 from pagewise_api.middleware import AccessLog, RequestSizeLimit
@@ -157,9 +158,14 @@ def create_app(
         )
         return _error(request, 422, "invalid_request", problems or "The request is not valid.")
 
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, error: HTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "error")
+    # Starlette's base class: also routing's 404/405 and FastAPI's 400 for unparsable bodies.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {
+            400: "bad_request",
+            404: "not_found",
+            405: "method_not_allowed",
+        }.get(error.status_code, "error")
         return _error(request, error.status_code, code, str(error.detail))
 
     def tenant(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
@@ -177,7 +183,9 @@ def create_app(
 
     OwnedJob = Annotated[Job, Depends(owned_job)]
     errors: dict[int | str, dict[str, Any]] = {
+        400: {"model": ErrorResponse},
         401: {"model": ErrorResponse},
+        413: {"model": ErrorResponse},
         404: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
     }

@@ -263,3 +263,13 @@ def test_access_logs_never_hold_the_token(
     logged = json.dumps(records, default=str) + caplog.text
     assert token not in logged and token.split(".")[2] not in logged
     assert "x-amz-signature" not in logged.lower()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/jobs/upload", "/api/v1/jobs"])
+def test_a_multipart_body_without_boundary_is_a_client_error(api: TestClient, path: str) -> None:
+    response = api.post(
+        path,
+        headers={**_auth(a_token()), "Content-Type": "multipart/form-data"},
+        content=b"--x\r\n",
+    )
+    assert 400 <= response.status_code < 500
