@@ -6,7 +6,7 @@ DEV := .venvs/dev/bin
 SUB ?= alice
 
 .PHONY: help system-deps setup dev up down deploy outputs token demo test lint unit \
-        stack-tests clean
+        stack-tests bench clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -53,6 +53,9 @@ unit: dev ## unit tests (no local stack needed)
 
 stack-tests: ## integration and e2e tests against the running, deployed local stack
 	$(DEV)/python -m pytest tests/integration tests/e2e -q
+
+bench: up ## benchmarks against the running stack (not part of `make test`; smoke runs are)
+	$(DEV)/python bench/api_latency.py
 
 # Installs what the tests need, starts and deploys the stack, runs every test, and stops the
 # stack again if it was not running before.

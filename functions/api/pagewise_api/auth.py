@@ -5,16 +5,35 @@ from __future__ import annotations
 import jwt
 from pagewise.settings import JwtSettings
 
+# PyJWKClient keeps the key set this long before fetching it again; an unknown `kid` (a key
+# rotation) triggers one refetch earlier on its own.
+JWKS_CACHE_SECONDS = 300
+JWKS_TIMEOUT_SECONDS = 5
+
 
 class Unauthorized(Exception):
     """Any token problem. Deliberately carries no detail for the caller."""
 
 
+class AuthUnavailable(Exception):
+    """The identity provider's key set could not be fetched: our problem, not the caller's."""
+
+
 class TokenVerifier:
     def __init__(self, settings: JwtSettings) -> None:
         self._settings = settings
+        # Settings guarantee one key family: HS* with the secret, or public keys from the JWKS.
+        self._symmetric = settings.algorithms[0].upper().startswith("HS")
         self._jwks = (
-            jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+            jwt.PyJWKClient(
+                settings.jwks_url,
+                cache_keys=True,
+                cache_jwk_set=True,
+                lifespan=JWKS_CACHE_SECONDS,
+                timeout=JWKS_TIMEOUT_SECONDS,
+            )
+            if settings.jwks_url and not self._symmetric
+            else None
         )
 
     def tenant(self, authorization: str | None) -> str:
@@ -38,6 +57,8 @@ class TokenVerifier:
                 leeway=self._settings.leeway_seconds,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
+        except jwt.PyJWKClientConnectionError as error:
+            raise AuthUnavailable from error
         except (jwt.PyJWTError, ValueError) as error:
             raise Unauthorized from error
         subject = claims.get("sub")

@@ -23,7 +23,7 @@ from pagewise.models import Job
 from pagewise.settings import ApiSettings, JwtSettings
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pagewise_api.auth import TokenVerifier, Unauthorized
+from pagewise_api.auth import AuthUnavailable, TokenVerifier, Unauthorized
 from pagewise_api.middleware import AccessLog, RequestSizeLimit
 from pagewise_api.schemas import (
     CreateJobBody,
@@ -146,6 +146,14 @@ def create_app(
     async def _unauthorized(request: Request, _: Unauthorized) -> JSONResponse:
         return _error(request, 401, "unauthorized", "A valid bearer token is required.")
 
+    @app.exception_handler(AuthUnavailable)
+    async def _auth_unavailable(request: Request, _: AuthUnavailable) -> JSONResponse:
+        # The identity provider's keys are out of reach: a 401 would tell a caller with a good
+        # token to sign in again, which cannot help.
+        return _error(
+            request, 503, "auth_unavailable", "Tokens cannot be checked right now; try again."
+        )
+
     @app.exception_handler(InvalidRequest)
     async def _invalid(request: Request, error: InvalidRequest) -> JSONResponse:
         return _error(request, 422, "invalid_request", str(error))
@@ -188,6 +196,7 @@ def create_app(
         413: {"model": ErrorResponse},
         404: {"model": ErrorResponse},
         422: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
     }
 
     @app.get("/docs", include_in_schema=False)

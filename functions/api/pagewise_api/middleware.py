@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -33,7 +34,7 @@ class RequestSizeLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"0")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -44,7 +45,7 @@ class RequestSizeLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(send)
+                await self._refuse(scope, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -61,11 +62,16 @@ class RequestSizeLimit:
         await self.app(scope, replay, send)
 
     @staticmethod
-    async def _refuse(send: Send) -> None:
-        body = (
-            b'{"error_code":"request_too_large","message":"The request body is larger than '
-            b'the API accepts; upload large files with the presigned POST.","request_id":null}'
-        )
+    async def _refuse(scope: Scope, send: Send) -> None:
+        request_id = (_event(scope).get("requestContext") or {}).get("requestId")
+        body = json.dumps(
+            {
+                "error_code": "request_too_large",
+                "message": "The request body is larger than the API accepts; upload large "
+                "files with the presigned POST.",
+                "request_id": request_id,
+            }
+        ).encode()
         await send(
             {
                 "type": "http.response.start",

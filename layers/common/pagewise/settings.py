@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _EnvironmentSettings(BaseModel):
@@ -52,6 +52,20 @@ class JwtSettings(_EnvironmentSettings):
         if any(algorithm.lower() == "none" for algorithm in value):
             raise ValueError("the 'none' algorithm is never accepted")
         return value
+
+    @model_validator(mode="after")
+    def _one_key_source_per_algorithm_family(self) -> Self:
+        # HS* verify with the shared secret, RS*/ES*/PS* with the JWKS keys. Mixing the families
+        # is how HS/RS confusion attacks work (an RSA public key used as an HMAC secret), so a
+        # configuration that allows it is refused at start-up.
+        symmetric = {algorithm.upper().startswith("HS") for algorithm in self.algorithms}
+        if symmetric == {True, False}:
+            raise ValueError("JWT_ALGORITHMS mixes HMAC (HS*) with public-key algorithms")
+        if True in symmetric and not self.secret:
+            raise ValueError("HS* algorithms need JWT_SECRET")
+        if False in symmetric and not self.jwks_url:
+            raise ValueError("RS*/ES*/PS* algorithms need JWT_JWKS_URL")
+        return self
 
 
 class ApiSettings(StoreSettings):
