@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
+from typing import Any
 
 import boto3
 import pytest
@@ -34,3 +37,41 @@ def require_stack() -> None:
         requests.get(f"{LOCALSTACK}/_localstack/health", timeout=5).raise_for_status()
     except requests.RequestException as error:
         pytest.fail(f"the local stack is not running ({error}); run `make up` first")
+
+
+def physical_id(logical_id: str, stack: str = "pagewise") -> str:
+    detail = aws_client("cloudformation").describe_stack_resource(
+        StackName=stack, LogicalResourceId=logical_id
+    )["StackResourceDetail"]
+    return str(detail["PhysicalResourceId"])
+
+
+@contextmanager
+def function_reconfigured(
+    logical_id: str, *, environment: dict[str, str] | None = None, timeout: int | None = None
+) -> Iterator[str]:
+    """Change a deployed function's environment or timeout for one test, then put it back.
+
+    For fault injection through the function's own settings (e.g. TESSERACT_CMD pointing at a
+    test script), never through test-only code paths in the functions.
+    """
+    client = aws_client("lambda")
+    name = physical_id(logical_id)
+    original = client.get_function_configuration(FunctionName=name)
+    variables = dict(original.get("Environment", {}).get("Variables", {}))
+    changes: dict[str, Any] = {}
+    if environment is not None:
+        changes["Environment"] = {"Variables": {**variables, **environment}}
+    if timeout is not None:
+        changes["Timeout"] = timeout
+    client.update_function_configuration(FunctionName=name, **changes)
+    client.get_waiter("function_updated_v2").wait(FunctionName=name)
+    try:
+        yield name
+    finally:
+        client.update_function_configuration(
+            FunctionName=name,
+            Environment={"Variables": variables},
+            Timeout=original["Timeout"],
+        )
+        client.get_waiter("function_updated_v2").wait(FunctionName=name)

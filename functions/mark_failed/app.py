@@ -16,5 +16,5 @@ pipeline = pipeline_from_environment()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     failure = FailureEvent.parse(event)
     logger.append_keys(correlation_id=failure.job_id)
-    logger.warning("job failed", extra={"error": failure.error})
-    return pipeline.mark_failed(failure.job_id, failure.error, failure.cause)
+    logger.warning("job failed", extra={"error": failure.error, "page": failure.page})
+    return pipeline.mark_failed(failure.job_id, failure.error, failure.cause, page=failure.page)

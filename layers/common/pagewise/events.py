@@ -28,6 +28,8 @@ class FailureEvent(BaseModel):
     job_id: str
     error: str | None
     cause: str | None
+    # Set when a page's own iteration of a Map caught the failure, so the message can name it.
+    page: int | None = None
 
     @classmethod
     def parse(cls, event: dict[str, Any]) -> FailureEvent:
@@ -41,6 +43,10 @@ class FailureEvent(BaseModel):
                 cause=detail.get("cause") or f"The execution ended as {status}.",
             )
         caught = CaughtError.model_validate(event.get("error") or {})
+        page = event.get("page")
         return cls(
-            job_id=JobPointer.model_validate(event).job_id, error=caught.error, cause=caught.cause
+            job_id=JobPointer.model_validate(event).job_id,
+            error=caught.error,
+            cause=caught.cause,
+            page=page if isinstance(page, int) and page > 0 else None,
         )

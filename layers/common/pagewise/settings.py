@@ -92,3 +92,30 @@ class PipelineSettings(StoreSettings):
     ocr_languages: str = Field(default="eng", alias="OCR_LANGUAGES")
     ocr_dpi: int = Field(default=300, alias="OCR_DPI", ge=200, le=600)
     font_dir: str | None = Field(default=None, alias="FONT_DIR")
+    # The LLM: any OpenAI-compatible server. No model configured means the offline provider.
+    llm_model: str = Field(default="", alias="LLM_MODEL")
+    llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")
+    # The key: from the environment (local stack), else a Secrets Manager secret or an SSM
+    # SecureString parameter (AWS), read once per container and cached.
+    llm_api_key: str | None = Field(default=None, alias="LLM_API_KEY", repr=False)
+    llm_api_key_secret: str | None = Field(default=None, alias="LLM_API_KEY_SECRET_ARN")
+    llm_api_key_parameter: str | None = Field(default=None, alias="LLM_API_KEY_PARAMETER")
+    # Well under the translate function's 120 s timeout, leaving room for one client retry.
+    llm_timeout_seconds: float = Field(default=45, alias="LLM_TIMEOUT_SECONDS", gt=0, le=100)
+    # The client's own retries stay small: Step Functions retries with backoff and jitter.
+    llm_max_retries: int = Field(default=1, alias="LLM_MAX_RETRIES", ge=0, le=3)
+    llm_max_context_tokens: int = Field(
+        default=100_000, alias="LLM_MAX_CONTEXT_TOKENS", ge=1_000
+    )
+
+    @field_validator(
+        "llm_base_url", "llm_api_key", "llm_api_key_secret", "llm_api_key_parameter"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        # CloudFormation parameters cannot be null: an empty string means "not set".
+        return value or None
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_model.strip())

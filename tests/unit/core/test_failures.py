@@ -81,3 +81,40 @@ def test_mark_failed_never_overwrites_a_completed_job(
     result = pipeline.mark_failed(running.job_id, "States.Timeout", None)
     assert result["error_code"] == "timeout"
     assert pipeline.jobs.get(running.job_id).processing_status == JobStatus.FAILED  # type: ignore[union-attr]
+
+
+def test_a_page_that_keeps_failing_is_named_in_the_message(
+    db: Database[dict[str, Any]], aws: dict[str, str]
+) -> None:
+    settings = PipelineSettings.model_validate(
+        {"MONGODB_URI": "mongodb://unused", "UPLOADS_BUCKET": aws["bucket"]}
+    )
+    pipeline = Pipeline(
+        settings,
+        JobRepository(db),
+        PageRepository(db),
+        ResultRepository(db),
+        DocumentStore(aws["bucket"]),
+    )
+    job = a_job(status=JobStatus.OCR_STARTED)
+    pipeline.jobs.insert(job)
+    event = FailureEvent.parse(
+        {
+            "job_id": job.job_id,
+            "page": 3,
+            "error": {"Error": "Sandbox.Timedout", "Cause": _cause("Sandbox.Timedout", "x")},
+        }
+    )
+    pipeline.mark_failed(event.job_id, event.error, event.cause, page=event.page)
+    failed = pipeline.jobs.get(job.job_id)
+    assert failed is not None and failed.processing_status == JobStatus.FAILED
+    assert failed.error_code == "timeout"
+    assert failed.error_message == "Page 3: A processing step ran out of time."
+
+
+def test_llm_errors_after_the_retry_budget_have_their_codes() -> None:
+    assert describe_failure("LlmUnavailable", _cause("LlmUnavailable", "HTTP 500"))[0] == (
+        "llm_unavailable"
+    )
+    assert describe_failure("LlmThrottled", None)[0] == "llm_throttled"
+    assert describe_failure("Runtime.ExitError", None)[0] == "internal_error"

@@ -27,6 +27,17 @@ _KNOWN_ERRORS: dict[str, tuple[str, str]] = {
     # From the EventBridge rule on execution status changes (see FailureEvent).
     "States.TimedOut": (ErrorCode.TIMEOUT, "The job took longer than allowed and was stopped."),
     "States.Aborted": (ErrorCode.ABORTED, "The job's processing was stopped."),
+    "Runtime.ExitError": (ErrorCode.INTERNAL_ERROR, "A processing step crashed repeatedly."),
+    # Raised by the LLM client and retried by the state machine with backoff; here the retry
+    # budget is spent.
+    "LlmThrottled": (
+        ErrorCode.LLM_THROTTLED,
+        "The translation service kept refusing requests (rate limit); try again later.",
+    ),
+    "LlmUnavailable": (
+        ErrorCode.LLM_UNAVAILABLE,
+        "The translation service could not be reached after several attempts; try again later.",
+    ),
 }
 
 

@@ -42,6 +42,10 @@ class Pipeline:
         if job.processing_status == JobStatus.FAILED:
             # Cancelled or failed elsewhere: stop the execution instead of doing more work.
             raise JobFailed(job.error_code or ErrorCode.INTERNAL_ERROR, job.error_message or "")
+        if job.processing_status == JobStatus.COMPLETED:
+            # A stale or duplicate execution: it must not redo pages or rewrite results. The
+            # MarkFailed its failure leads to cannot touch a completed job either.
+            raise JobFailed(ErrorCode.INTERNAL_ERROR, f"Job {job_id} is already completed.")
         return job
 
     def _fail_on_document_error(self, job_id: str, error: DocumentError) -> JobFailed:
@@ -216,8 +220,12 @@ class Pipeline:
             )
         return {"job_id": job_id, "status": JobStatus.COMPLETED}
 
-    def mark_failed(self, job_id: str, error: str | None, cause: str | None) -> dict[str, Any]:
+    def mark_failed(
+        self, job_id: str, error: str | None, cause: str | None, page: int | None = None
+    ) -> dict[str, Any]:
         code, message = describe_failure(error, cause)
+        if page is not None and not message.startswith("Page "):
+            message = f"Page {page}: {message}"
         job = self.jobs.fail(job_id, code, message)
         return {
             "job_id": job_id,

@@ -1,0 +1,64 @@
+"""A page whose step times out is retried by Step Functions; a page that keeps failing fails
+the job, naming the page. Faults come through the OCR function's own TESSERACT_CMD setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pagewise_client.api import PagewiseClient
+from pagewise_client.local import local_token
+
+from tests.stack import aws_client, function_reconfigured, outputs, require_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"  # page 2 is a scan: Tesseract runs
+HANGING_TESSERACT = str(ROOT / "tests" / "support" / "bin" / "hanging-tesseract")
+pytestmark = pytest.mark.integration
+
+
+def _run_job(tenant: str) -> tuple[str, dict[str, Any]]:
+    client = PagewiseClient(outputs()["ApiUrl"], local_token(tenant))
+    created = client.create_job(SAMPLE)
+    client.upload(created["upload"], SAMPLE)
+    return created["job_id"], client.wait(created["job_id"], timeout_seconds=240)
+
+
+def _failed_ocr_attempts(job_id: str) -> int:
+    sfn = aws_client("stepfunctions")
+    arn = f"{outputs()['StateMachineArn'].replace(':stateMachine:', ':execution:')}:{job_id}"
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return sum(
+        1
+        for event in events
+        if event["type"] in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut")
+    )
+
+
+def test_a_timed_out_page_is_retried_and_the_job_completes(tmp_path: Path) -> None:
+    require_stack()
+    flag = tmp_path / "hang-once"
+    flag.touch()
+    with function_reconfigured(
+        "OcrPageFunction",
+        environment={"TESSERACT_CMD": HANGING_TESSERACT, "HANG_ONCE_FLAG": str(flag)},
+        timeout=5,
+    ):
+        job_id, final = _run_job("faults-retry")
+    assert not flag.exists(), "the hanging attempt never ran"
+    assert final["details"]["processing_status"] == "completed", final["details"]
+    assert _failed_ocr_attempts(job_id) >= 1
+
+
+def test_a_page_that_keeps_timing_out_fails_the_job_naming_it() -> None:
+    require_stack()
+    with function_reconfigured(
+        "OcrPageFunction", environment={"TESSERACT_CMD": HANGING_TESSERACT}, timeout=5
+    ):
+        job_id, final = _run_job("faults-give-up")
+    details = final["details"]
+    assert details["processing_status"] == "failed", details
+    assert details["error_code"] == "timeout"
+    assert details["error_message"] == "Page 2: A processing step ran out of time."
+    assert _failed_ocr_attempts(job_id) >= 3  # the first attempt and two retries
