@@ -60,19 +60,23 @@ def test_failure_events_from_a_catch_and_from_eventbridge() -> None:
         assert (parsed.job_id, parsed.error) == ("j2", expected)
 
 
-def test_mark_failed_never_overwrites_a_completed_job(
-    db: Database[dict[str, Any]], aws: dict[str, str]
-) -> None:
+def _pipeline(db: Database[dict[str, Any]], aws: dict[str, str]) -> Pipeline:
     settings = PipelineSettings.model_validate(
         {"MONGODB_URI": "mongodb://unused", "UPLOADS_BUCKET": aws["bucket"]}
     )
-    pipeline = Pipeline(
+    return Pipeline(
         settings,
         JobRepository(db),
         PageRepository(db),
         ResultRepository(db),
         DocumentStore(aws["bucket"]),
     )
+
+
+def test_mark_failed_never_overwrites_a_completed_job(
+    db: Database[dict[str, Any]], aws: dict[str, str]
+) -> None:
+    pipeline = _pipeline(db, aws)
     done, running = a_job(status=JobStatus.COMPLETED), a_job(status=JobStatus.OCR_STARTED)
     pipeline.jobs.insert(done)
     pipeline.jobs.insert(running)
@@ -86,16 +90,7 @@ def test_mark_failed_never_overwrites_a_completed_job(
 def test_a_page_that_keeps_failing_is_named_in_the_message(
     db: Database[dict[str, Any]], aws: dict[str, str]
 ) -> None:
-    settings = PipelineSettings.model_validate(
-        {"MONGODB_URI": "mongodb://unused", "UPLOADS_BUCKET": aws["bucket"]}
-    )
-    pipeline = Pipeline(
-        settings,
-        JobRepository(db),
-        PageRepository(db),
-        ResultRepository(db),
-        DocumentStore(aws["bucket"]),
-    )
+    pipeline = _pipeline(db, aws)
     job = a_job(status=JobStatus.OCR_STARTED)
     pipeline.jobs.insert(job)
     event = FailureEvent.parse(
