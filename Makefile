@@ -6,7 +6,7 @@ DEV := .venvs/dev/bin
 SUB ?= alice
 
 .PHONY: help system-deps setup dev up down deploy outputs token demo test lint unit \
-        stack-tests bench clean
+        stack-tests bench redrive clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,6 +33,9 @@ deploy: ## sam build + sam deploy to the running local stack
 
 outputs: ## the stack outputs as JSON (ApiUrl, ...)
 	@$(STACK) outputs
+
+redrive: ## move dead-lettered upload notifications back to the ingest queue
+	$(STACK) redrive
 
 token: ## print a local-stack JWT: make token SUB=alice
 	@$(DEV)/python -c "from pagewise_client.local import local_token; print(local_token('$(SUB)'))"

@@ -10,6 +10,8 @@
 #   stack.sh outputs   the stack outputs as JSON
 #   stack.sh env       the shell exports that point AWS clients at the local stack
 #   stack.sh running   exit 0 if both servers started by this script are running
+#   stack.sh mongo-stop / mongo-start   stop or start SecantusDB alone (its data survives)
+#   stack.sh redrive   move the ingest dead-letter queue's messages back to the uploads queue
 #   stack.sh python V  the path of a Python V interpreter (pyenv or PATH)
 #
 # State, logs and PID files: $PAGEWISE_HOME (default .pagewise/, git-ignored).
@@ -251,6 +253,28 @@ cmd_env() {
   echo "export AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"
 }
 
+cmd_mongo_start() { # for fault tests and drills: the data survives (--storage-path)
+  start_mongo
+  wait_for 60 "SecantusDB" mongo_healthy
+}
+
+cmd_redrive() {
+  # SQS's own redrive (StartMessageMoveTask): from the DLQ back to the queue it came from.
+  local dlq_url task
+  dlq_url="$(cmd_outputs | "$VENVS/dev/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["UploadsDeadLetterQueueUrl"])')"
+  task="$("$VENVS/dev/bin/python" - "$dlq_url" <<'PY'
+import sys, boto3
+sqs = boto3.client("sqs", endpoint_url="http://127.0.0.1:4566", region_name="us-east-1",
+                   aws_access_key_id="test", aws_secret_access_key="test")
+url = sys.argv[1]
+arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+task = sqs.start_message_move_task(SourceArn=arn)
+print(arn, task["TaskHandle"])
+PY
+)"
+  log "redrive started (source, task): $task"
+}
+
 case "${1:-}" in
   setup) cmd_setup ;;
   start) cmd_start ;;
@@ -261,5 +285,8 @@ case "${1:-}" in
   env) cmd_env ;;
   running) pid_alive "$HOME_DIR/pids/localstack.pid" && pid_alive "$HOME_DIR/pids/secantus.pid" ;;
   python) python_for "$2" ;;
+  mongo-stop) stop_pid secantus ;;
+  mongo-start) cmd_mongo_start ;;
+  redrive) cmd_redrive ;;
   *) sed -n '2,14p' "$0"; exit 2 ;;
 esac
