@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     ENCRYPTED_DOCUMENT = "encrypted_document"
     FILE_TOO_LARGE = "file_too_large"
     UPLOAD_MISSING = "upload_missing"
+    UPLOAD_EXPIRED = "upload_expired"
     OCR_FAILED = "ocr_failed"
     LLM_THROTTLED = "llm_throttled"
     LLM_UNAVAILABLE = "llm_unavailable"

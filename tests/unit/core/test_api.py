@@ -273,3 +273,24 @@ def test_a_multipart_body_without_boundary_is_a_client_error(api: TestClient, pa
         content=b"--x\r\n",
     )
     assert 400 <= response.status_code < 500
+
+
+def test_a_job_whose_upload_never_came_fails_as_expired(
+    api: TestClient, db: Database[dict[str, Any]]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bson import ObjectId
+
+    job_id = _create(api, a_token()).json()["job_id"]
+    fresh = api.get(f"/api/v1/jobs/{job_id}", headers=_auth(a_token())).json()
+    assert fresh["details"]["processing_status"] == "awaiting_upload"
+    # 15 minutes of upload link and 5 of grace, and then some.
+    long_ago = datetime.now(UTC) - timedelta(minutes=21)
+    db.original_files.update_one({"_id": ObjectId(job_id)}, {"$set": {"created_at": long_ago}})
+    details = api.get(f"/api/v1/jobs/{job_id}", headers=_auth(a_token())).json()["details"]
+    assert details["processing_status"] == "failed"
+    assert details["error_code"] == "upload_expired"
+    assert "15 minutes" in details["error_message"]
+    listed = api.get("/api/v1/jobs", headers=_auth(a_token())).json()["jobs"]
+    assert [job["status"] for job in listed if job["job_id"] == job_id] == ["failed"]

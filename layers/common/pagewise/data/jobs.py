@@ -107,11 +107,18 @@ class JobRepository:
     def ping(self) -> None:
         self._collection.database.command("ping")
 
-    def fail(self, job_id: str, error_code: str, error_message: str) -> Job | None:
-        """Mark a job failed from any status but a terminal one."""
+    def fail(
+        self,
+        job_id: str,
+        error_code: str,
+        error_message: str,
+        only_from: JobStatus | None = None,
+    ) -> Job | None:
+        """Mark a job failed from any status but a terminal one (or only from ``only_from``)."""
         now = _now()
+        status: object = only_from if only_from is not None else {"$nin": list(TERMINAL_STATUSES)}
         document = self._collection.find_one_and_update(
-            {"_id": ObjectId(job_id), "processing_status": {"$nin": list(TERMINAL_STATUSES)}},
+            {"_id": ObjectId(job_id), "processing_status": status},
             {
                 "$set": {
                     "processing_status": JobStatus.FAILED,

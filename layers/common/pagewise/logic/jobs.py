@@ -26,10 +26,17 @@ ACCEPTED_CONTENT_TYPES = {
 }
 _UNSAFE = re.compile(r"[^\w.\- ]+")
 MAX_NAME_LENGTH = 200
+# After the upload link expires, how long a job waits for the notification of a late upload.
+UPLOAD_NOTIFICATION_GRACE_SECONDS = 300
 
 
 class InvalidRequest(ValueError):
     """A request the caller must fix (the API answers 422)."""
+
+
+def _aware(moment: datetime) -> datetime:
+    # MongoDB returns naive UTC datetimes unless the client is tz_aware.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def safe_file_name(name: str) -> str:
@@ -143,10 +150,38 @@ class JobService:
         return self.jobs.get(created.job.job_id) or created.job
 
     def get(self, tenant: str, job_id: str) -> Job | None:
-        return self.jobs.get_for_tenant(job_id, tenant)
+        job = self.jobs.get_for_tenant(job_id, tenant)
+        return self._expire_if_abandoned(job) if job is not None else None
 
     def list(self, tenant: str, limit: int, before: datetime | None) -> list[Job]:
-        return self.jobs.list_for_tenant(tenant, limit, before)
+        return [
+            self._expire_if_abandoned(job)
+            for job in self.jobs.list_for_tenant(tenant, limit, before)
+        ]
+
+    def _expire_if_abandoned(self, job: Job) -> Job:
+        """A job whose upload link expired with no file is failed when next read.
+
+        Otherwise it would wait in `awaiting_upload` for ever (a client that gave up, or an
+        upload S3 refused for breaking the policy). The grace period leaves time for the
+        notification of an upload made just before the deadline to reach ingest.
+        """
+        if job.processing_status != JobStatus.AWAITING_UPLOAD:
+            return job
+        deadline = job.created_at + timedelta(
+            seconds=self.upload_expiry_seconds + UPLOAD_NOTIFICATION_GRACE_SECONDS
+        )
+        if datetime.now(UTC) < _aware(deadline):
+            return job
+        minutes = max(1, self.upload_expiry_seconds // 60)
+        failed = self.jobs.fail(
+            job.job_id,
+            ErrorCode.UPLOAD_EXPIRED,
+            f"No file arrived within the {minutes} minutes the upload link was valid; "
+            "create a new job to try again.",
+            only_from=JobStatus.AWAITING_UPLOAD,
+        )
+        return failed or self.jobs.get(job.job_id) or job
 
     def execution(self, job: Job) -> ExecutionView | None:
         if job.processing_status == JobStatus.AWAITING_UPLOAD:
