@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian/Ubuntu packages Pagewise needs on the host: Tesseract with the language packs the
 # local OCR function uses, poppler-utils (pdftoppm, for PDF checks), DejaVu fonts (embedded
-# in the translated PDF), curl. Skips apt entirely when everything is already there.
+# in the translated PDF), curl, and Apertium with its Spanish-English pair (the offline
+# translation provider's machine gist). Skips apt entirely when everything is already there.
 set -euo pipefail
-PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-spa tesseract-ocr-osd poppler-utils fonts-dejavu-core curl)
+PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-spa tesseract-ocr-fra tesseract-ocr-deu tesseract-ocr-ita tesseract-ocr-por tesseract-ocr-cat tesseract-ocr-osd poppler-utils fonts-dejavu-core curl apertium apertium-eng-spa)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

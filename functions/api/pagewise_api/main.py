@@ -19,7 +19,7 @@ from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.logic.jobs import InvalidRequest, JobService, NewJobRequest
-from pagewise.models import Job
+from pagewise.models import Job, Layout
 from pagewise.settings import ApiSettings, JwtSettings
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -239,6 +239,8 @@ def create_app(
         file: Annotated[UploadFile, File()],
         client_name: Annotated[str | None, Form(max_length=200)] = None,
         report_id: Annotated[str | None, Form(max_length=200)] = None,
+        source_language: Annotated[str | None, Form(max_length=20)] = None,
+        layout: Annotated[Layout, Form()] = "standard",
     ) -> LegacyUploadResponse:
         # Read one byte past the limit: enough to refuse a larger file without holding it.
         content = file.file.read(settings.one_shot_max_bytes + 1)
@@ -249,6 +251,8 @@ def create_app(
             client_name,
             report_id,
             settings.one_shot_max_bytes,
+            source_language=source_language,
+            layout=layout,
         )
         return LegacyUploadResponse(
             success=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pagewise.models import Layout
 from pydantic import BaseModel, Field
 
 
@@ -14,7 +15,16 @@ class CreateJobBody(BaseModel):
     file_size: int = Field(gt=0)
     client_name: str | None = Field(default=None, max_length=200)
     report_id: str | None = Field(default=None, max_length=200)
-    source_language: str | None = Field(default=None, max_length=20)
+    source_language: str | None = Field(
+        default=None,
+        max_length=20,
+        description="ISO 639-1 (es) or Tesseract (spa) code; detected when absent.",
+    )
+    layout: Layout = Field(
+        default="standard",
+        description="standard: legal and plain English; bilingual: source and translation "
+        "side by side.",
+    )
 
 
 class UploadForm(BaseModel):

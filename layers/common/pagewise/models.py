@@ -57,6 +57,10 @@ class ErrorCode(StrEnum):
     LLM_THROTTLED = "llm_throttled"
     LLM_UNAVAILABLE = "llm_unavailable"
     LLM_BAD_REQUEST = "llm_bad_request"
+    LLM_AUTH_FAILED = "llm_auth_failed"
+    LLM_QUOTA_EXCEEDED = "llm_quota_exceeded"
+    LLM_CONTENT_FILTERED = "llm_content_filtered"
+    LLM_INVALID_OUTPUT = "llm_invalid_output"
     TIMEOUT = "timeout"
     ABORTED = "aborted"
     CANCELLED = "cancelled"
@@ -66,6 +70,20 @@ class ErrorCode(StrEnum):
 class StatusChange(BaseModel):
     status: JobStatus
     at: datetime
+
+
+Layout = Literal["standard", "bilingual"]
+
+
+class SummaryInfo(BaseModel):
+    """How the summary was made, for the PDF's first page and ``ai_extracted_content``."""
+
+    method: str  # "extractive", "llm", "llm_map_reduce", "none"
+    provider: str
+    model: str | None = None
+    note: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 class Job(BaseModel):
@@ -80,6 +98,9 @@ class Job(BaseModel):
     file_size: int
     upload_key: str
     source_language: str | None = None
+    # The translated PDF: "standard" (legal and plain English) or "bilingual" (source text and
+    # translation side by side).
+    layout: Layout = "standard"
     processing_status: JobStatus
     current_page: int = 0
     pages_translated: int = 0
@@ -88,6 +109,7 @@ class Job(BaseModel):
     error_code: str | None = None
     error_message: str | None = None
     summary: str | None = None
+    summary_info: SummaryInfo | None = None
     execution_arn: str | None = None
     created_at: datetime
     updated_at: datetime

@@ -100,17 +100,14 @@ class PipelineSettings(StoreSettings):
     llm_api_key: str | None = Field(default=None, alias="LLM_API_KEY", repr=False)
     llm_api_key_secret: str | None = Field(default=None, alias="LLM_API_KEY_SECRET_ARN")
     llm_api_key_parameter: str | None = Field(default=None, alias="LLM_API_KEY_PARAMETER")
-    # Well under the translate function's 120 s timeout, leaving room for one client retry.
-    llm_timeout_seconds: float = Field(default=45, alias="LLM_TIMEOUT_SECONDS", gt=0, le=100)
+    # Per HTTP attempt. With one client retry and the longest Retry-After the client honours
+    # (120 s), one call stays under the translate function's 240 s timeout.
+    llm_timeout_seconds: float = Field(default=50, alias="LLM_TIMEOUT_SECONDS", gt=0, le=100)
     # The client's own retries stay small: Step Functions retries with backoff and jitter.
     llm_max_retries: int = Field(default=1, alias="LLM_MAX_RETRIES", ge=0, le=3)
-    llm_max_context_tokens: int = Field(
-        default=100_000, alias="LLM_MAX_CONTEXT_TOKENS", ge=1_000
-    )
+    llm_max_context_tokens: int = Field(default=100_000, alias="LLM_MAX_CONTEXT_TOKENS", ge=1_000)
 
-    @field_validator(
-        "llm_base_url", "llm_api_key", "llm_api_key_secret", "llm_api_key_parameter"
-    )
+    @field_validator("llm_base_url", "llm_api_key", "llm_api_key_secret", "llm_api_key_parameter")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         # CloudFormation parameters cannot be null: an empty string means "not set".

@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pagewise.data.jobs import JobRepository
 from pagewise.data.mongo import database_for
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
+from pagewise.data.secrets import llm_api_key
 from pagewise.data.storage import DocumentStore
 from pagewise.logic.pipeline import Pipeline
 from pagewise.settings import PipelineSettings
+
+if TYPE_CHECKING:
+    from pagewise.documents.llm import LlmConfig
+
+
+def llm_config_for(settings: PipelineSettings) -> LlmConfig | None:
+    """The LLM configuration from settings and the key store; None means offline."""
+    if not settings.llm_enabled:
+        return None
+    from pagewise.documents.llm import LlmConfig
+
+    return LlmConfig(
+        model=settings.llm_model,
+        api_key=llm_api_key(settings) or "",
+        base_url=settings.llm_base_url,
+        request_timeout_seconds=settings.llm_timeout_seconds,
+        max_retries=settings.llm_max_retries,
+        max_context_tokens=settings.llm_max_context_tokens,
+    )
 
 
 def pipeline_from_environment() -> Pipeline:
@@ -20,4 +42,5 @@ def pipeline_from_environment() -> Pipeline:
         pages=PageRepository(db),
         results=ResultRepository(db),
         store=DocumentStore(settings.uploads_bucket),
+        llm_config=lambda: llm_config_for(settings),
     )

@@ -1,9 +1,33 @@
-"""A deterministic extractive summary, used when no LLM is configured."""
+"""Summary results, and the deterministic extractive summary used when no LLM is configured."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
+
+EXTRACTIVE_NOTE = "Extractive summary (sentences taken from the source text; no LLM)."
+
+
+@dataclass(frozen=True)
+class SummaryResult:
+    """A document summary, labelled with how it was made.
+
+    ``method``: ``"extractive"`` (no LLM), ``"llm"`` (one LLM call over the whole document),
+    ``"llm_map_reduce"`` (parts summarised separately, then combined) or ``"none"`` (the
+    document has no text; nothing was called). ``calls`` counts the LLM calls made, including
+    any corrective retry.
+    """
+
+    text: str
+    method: str
+    provider: str
+    model: str | None
+    note: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+
 
 # Sentence ends: . ! ? followed by whitespace; the CJK full stop and full-width ! ? (no space
 # follows them in CJK text); or a blank line. Abbreviations ("Art. 5") split too: acceptable
@@ -67,6 +91,19 @@ def extractive_summary(page_texts: list[str], max_sentences: int = 5, max_chars:
         # Even the best sentence is longer than max_chars: cut it rather than return nothing.
         return _truncate(sentences[chosen[0][1]], max_chars)
     return " ".join(sentences[i] for i in sorted(picked))
+
+
+def summarise_offline(
+    page_texts: list[str], max_sentences: int = 5, max_chars: int = 1200
+) -> SummaryResult:
+    """The extractive summary as a :class:`SummaryResult`, for wiring both paths the same way."""
+    return SummaryResult(
+        text=extractive_summary(page_texts, max_sentences=max_sentences, max_chars=max_chars),
+        method="extractive",
+        provider="offline",
+        model=None,
+        note=EXTRACTIVE_NOTE,
+    )
 
 
 def _truncate(text: str, max_chars: int) -> str:

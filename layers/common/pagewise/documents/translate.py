@@ -1,18 +1,49 @@
-"""Translation results, and the offline provider used when no LLM is configured."""
+"""Translation results, and the offline provider used when no LLM is configured.
+
+The offline provider never pretends to translate. It returns, in order of preference:
+
+* an Apertium *gist* (rule-based machine translation) when the page's language has an
+  Apertium pair into English installed on the host (Debian packages ``apertium`` plus e.g.
+  ``apertium-eng-spa``), labelled as a gist and never as a legal translation;
+* otherwise the source text, labelled as untranslated.
+
+Apertium missing, failing or too slow is not an error: the page falls back to the source text.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
 from dataclasses import dataclass
+from functools import lru_cache
+
+LOG = logging.getLogger(__name__)
 
 OFFLINE_NOTE = "Not translated: no LLM is configured; this is the source text."
+ENGLISH_SOURCE_NOTE = (
+    "Source text, already in English: no LLM is configured, so there is no plain-English version."
+)
+APERTIUM_NOTE = "Apertium gist (rule-based machine translation), not a legal translation."
+APERTIUM_PROVIDER = "apertium"
+OFFLINE_PROVIDER = "offline"
+DEFAULT_APERTIUM_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
 class PageTranslation:
     """One page in legal and plain English, labelled with who produced it.
 
-    ``translated`` is False whenever the text is not a real translation, so the API and the
-    PDF can say so instead of passing source text off as English.
+    ``translated`` is False whenever the text is not a real translation (the source text, or
+    an Apertium gist), so the API and the PDF can say so instead of passing it off as a
+    translation. ``provider`` says which: ``"offline"`` (source text), ``"apertium"`` (machine
+    gist; ``model`` is the Apertium pair, e.g. ``"spa-eng"``), ``"openai"`` or
+    ``"openai-compatible"`` (an LLM; ``model`` is the model name). ``detected_language`` is
+    the page's language as the LLM reported it (ISO 639-1), when known.
     """
 
     legal_english: str
@@ -23,16 +54,216 @@ class PageTranslation:
     note: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    detected_language: str | None = None
 
 
-def translate_offline(text: str) -> PageTranslation:
-    """Pass the source text through, clearly labelled as untranslated."""
+# --- language codes --------------------------------------------------------------------------
+
+# ISO 639-1 → ISO 639-3 for the languages that have (or may have) an Apertium pair into
+# English, plus English itself. Tesseract's codes are ISO 639-3 already (``spa``, ``cat``...).
+_ISO1_TO_ISO3 = {
+    "en": "eng",
+    "es": "spa",
+    "ca": "cat",
+    "gl": "glg",
+    "eu": "eus",
+    "eo": "epo",
+    "is": "isl",
+    "mk": "mkd",
+    "sh": "hbs",
+    "hr": "hbs",
+    "sr": "hbs",
+    "bs": "hbs",
+}
+# Other spellings of the same languages: Tesseract's Serbo-Croatian codes, ISO 639-2/B, names.
+_ALIASES = {
+    "hrv": "hbs",
+    "srp": "hbs",
+    "bos": "hbs",
+    "baq": "eus",
+    "ice": "isl",
+    "mac": "mkd",
+    "english": "eng",
+    "spanish": "spa",
+    "español": "spa",
+    "espanol": "spa",
+    "castellano": "spa",
+    "catalan": "cat",
+    "català": "cat",
+    "galician": "glg",
+    "galego": "glg",
+    "basque": "eus",
+    "euskara": "eus",
+    "esperanto": "epo",
+    "icelandic": "isl",
+    "macedonian": "mkd",
+    "serbo-croatian": "hbs",
+    "croatian": "hbs",
+    "serbian": "hbs",
+    "bosnian": "hbs",
+}
+# Apertium mode names into English, newest naming (ISO 639-3) first. Debian bookworm ships
+# spa-eng (apertium-eng-spa), cat-eng (apertium-eng-cat), gl-en, eu-en, eo-en, hbs-eng,
+# isl-eng and mkd-eng; the older two-letter names are tried too.
+_APERTIUM_MODES = {
+    "spa": ("spa-eng", "es-en"),
+    "cat": ("cat-eng", "ca-en"),
+    "glg": ("glg-eng", "gl-en"),
+    "eus": ("eus-eng", "eu-en"),
+    "epo": ("epo-eng", "eo-en"),
+    "hbs": ("hbs-eng", "sh-en"),
+    "isl": ("isl-eng", "is-en"),
+    "mkd": ("mkd-eng", "mk-en"),
+}
+# Tesseract data names that are not languages.
+_NOT_LANGUAGES = {"osd", "equ"}
+
+
+def normalise_language(code: str | None) -> str | None:
+    """ISO 639-3 code for an ISO 639-1 code (``es``), a Tesseract code (``spa``,
+    ``spa+eng``, ``srp_latn``), a locale (``es-ES``) or a common name (``Spanish``).
+
+    In a Tesseract list the first language that is not English wins (``eng+spa`` → ``spa``):
+    English is usually listed as the fallback. Unknown codes come back lower-cased as given.
+    """
+    if not code or not code.strip():
+        return None
+    candidates: list[str] = []
+    for part in re.split(r"[+,;\s]+", code.strip().casefold()):
+        if not part:
+            continue
+        base = part if part in _ALIASES else re.split(r"[-_]", part)[0]
+        if base in _NOT_LANGUAGES:
+            continue
+        base = _ALIASES.get(base, base)
+        candidates.append(_ISO1_TO_ISO3.get(base, base))
+    if not candidates:
+        return None
+    return next((c for c in candidates if c != "eng"), candidates[0])
+
+
+# --- Apertium --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _installed_modes(apertium_cmd: str) -> frozenset[str]:
+    """The modes ``apertium -l`` lists; empty when Apertium is not installed or fails."""
+    executable = shutil.which(apertium_cmd)
+    if executable is None:
+        return frozenset()
+    try:
+        proc = subprocess.run(
+            [executable, "-l"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        LOG.warning("apertium -l failed: %s", error)
+        return frozenset()
+    # "apertium -l" exits 1 on some versions even when it lists the modes.
+    return frozenset(line.strip() for line in proc.stdout.splitlines() if line.strip())
+
+
+def apertium_pair(source_language: str | None, *, apertium_cmd: str = "apertium") -> str | None:
+    """The installed Apertium mode that translates ``source_language`` into English, if any."""
+    language = normalise_language(source_language)
+    if language is None or language not in _APERTIUM_MODES:
+        return None
+    modes = _installed_modes(apertium_cmd)
+    return next((mode for mode in _APERTIUM_MODES[language] if mode in modes), None)
+
+
+def apertium_gist(
+    text: str,
+    pair: str,
+    *,
+    apertium_cmd: str = "apertium",
+    timeout_seconds: float = DEFAULT_APERTIUM_TIMEOUT_SECONDS,
+) -> str | None:
+    """Run ``apertium -u <pair>`` on ``text`` (via stdin); None when it fails or times out.
+
+    ``-u`` drops Apertium's ``*``/``#``/``@`` marks on unknown words: the gist is for a person
+    skimming, and the note already says what it is.
+    """
+    executable = shutil.which(apertium_cmd)
+    if executable is None:
+        return None
+    try:
+        # ``apertium`` is a shell pipeline of several processes: run it in its own session so
+        # that a timeout can kill all of them (killing the shell alone leaves the others
+        # holding the pipes open).
+        with subprocess.Popen(
+            [executable, "-u", pair],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+        ) as proc:
+            try:
+                stdout, stderr = proc.communicate(text, timeout=timeout_seconds)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                LOG.warning(
+                    "apertium %s timed out after %.1f s; using the source text",
+                    pair,
+                    timeout_seconds,
+                )
+                return None
+    except OSError as error:
+        LOG.warning("apertium %s could not run (%s); using the source text", pair, error)
+        return None
+    if proc.returncode != 0 or not stdout.strip():
+        LOG.warning(
+            "apertium %s failed (exit %s): %s; using the source text",
+            pair,
+            proc.returncode,
+            stderr.strip()[:300],
+        )
+        return None
+    return stdout.rstrip("\n")
+
+
+# --- the offline provider --------------------------------------------------------------------
+
+
+def translate_offline(
+    text: str,
+    source_language: str | None = None,
+    *,
+    apertium_cmd: str | None = "apertium",
+    apertium_timeout_seconds: float = DEFAULT_APERTIUM_TIMEOUT_SECONDS,
+) -> PageTranslation:
+    """The page without an LLM: an Apertium gist where a pair into English is installed,
+    otherwise the source text; both labelled as not being a translation.
+
+    ``source_language`` accepts ISO 639-1 (``es``) or Tesseract codes (``spa``, ``spa+eng``).
+    ``apertium_cmd=None`` disables Apertium.
+    """
     body = text if text.strip() else ""
+    language = normalise_language(source_language)
+    if body and apertium_cmd:
+        pair = apertium_pair(language, apertium_cmd=apertium_cmd)
+        if pair is not None:
+            gist = apertium_gist(
+                body, pair, apertium_cmd=apertium_cmd, timeout_seconds=apertium_timeout_seconds
+            )
+            if gist is not None:
+                return PageTranslation(
+                    legal_english=gist,
+                    plain_english=gist,
+                    provider=APERTIUM_PROVIDER,
+                    model=pair,
+                    translated=False,
+                    note=APERTIUM_NOTE,
+                )
     return PageTranslation(
         legal_english=body,
         plain_english=body,
-        provider="offline",
+        provider=OFFLINE_PROVIDER,
         model=None,
         translated=False,
-        note=OFFLINE_NOTE,
+        note=ENGLISH_SOURCE_NOTE if body and language == "eng" else OFFLINE_NOTE,
     )

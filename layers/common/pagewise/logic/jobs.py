@@ -16,7 +16,7 @@ from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.documents.errors import DocumentError
 from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
 from pagewise.logic.ingest import accept_upload
-from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus
+from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
 
 ACCEPTED_CONTENT_TYPES = {
     "application/pdf": "pdf",
@@ -55,6 +55,7 @@ class NewJobRequest:
     client_name: str | None = None
     report_id: str | None = None
     source_language: str | None = None
+    layout: Layout = "standard"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class JobService:
             file_size=request.file_size,
             upload_key=key,
             source_language=request.source_language,
+            layout=request.layout,
             processing_status=JobStatus.AWAITING_UPLOAD,
             created_at=now,
             updated_at=now,
@@ -122,6 +124,8 @@ class JobService:
         client_name: str | None,
         report_id: str | None,
         max_bytes: int,
+        source_language: str | None = None,
+        layout: Layout = "standard",
     ) -> Job:
         """The old one-shot upload: the file comes with the request and is queued at once.
 
@@ -143,6 +147,8 @@ class JobService:
                 file_size=len(content),
                 client_name=client_name,
                 report_id=report_id,
+                source_language=source_language,
+                layout=layout,
             ),
         )
         self.store.write(created.job.upload_key, content, CONTENT_TYPES[kind])

@@ -8,9 +8,10 @@ state never moves a job backwards; progress counters only rise.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pagewise.data.jobs import JobRepository
 from pagewise.data.pages import PageRepository
@@ -18,8 +19,13 @@ from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
 from pagewise.documents.errors import DocumentError
 from pagewise.logic.errors import JobFailed, describe_failure
-from pagewise.models import ErrorCode, Job, JobStatus
+from pagewise.models import ErrorCode, Job, JobStatus, SummaryInfo
 from pagewise.settings import PipelineSettings
+
+if TYPE_CHECKING:
+    from pagewise.documents.llm import LlmConfig, LlmTranslator
+    from pagewise.documents.summary import SummaryResult
+    from pagewise.documents.translate import PageTranslation
 
 LOG = logging.getLogger(__name__)
 OFFLINE_SUMMARY_LABEL = "Extractive summary (sentences taken from the source text; no LLM)."
@@ -32,6 +38,22 @@ class Pipeline:
     pages: PageRepository
     results: ResultRepository
     store: DocumentStore
+    # Builds the LLM configuration when a state first needs it (reading the API key is a
+    # Secrets Manager call in AWS); returns None when no LLM is configured: offline provider.
+    llm_config: Callable[[], LlmConfig | None] = field(default=lambda: None)
+    _translator: LlmTranslator | None = field(default=None, init=False, repr=False)
+    _llm_checked: bool = field(default=False, init=False, repr=False)
+
+    def _llm(self) -> LlmTranslator | None:
+        """One LLM client per container, created on first use (importing openai takes ~2 s)."""
+        if not self._llm_checked:
+            config = self.llm_config()
+            if config is not None:
+                from pagewise.documents.llm import LlmTranslator
+
+                self._translator = LlmTranslator(config)
+            self._llm_checked = True
+        return self._translator
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -102,8 +124,6 @@ class Pipeline:
         return {"job_id": job_id, "page": page, "source": text.source}
 
     def translate_page(self, job_id: str, page: int) -> dict[str, Any]:
-        from pagewise.documents.translate import translate_offline
-
         job = self._job(job_id)
         # The Map over pages starts only after every OCR page returned, so OCR is complete.
         self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
@@ -111,7 +131,8 @@ class Pipeline:
         result = self.pages.get(job_id, page)
         if result is None:
             raise JobFailed(ErrorCode.INTERNAL_ERROR, f"Page {page} has no OCR result.")
-        translation = translate_offline(result.ocr_text or "")
+        language = job.source_language or result.language
+        translation = self._translate(job_id, result.ocr_text or "", language, page)
         self.pages.save(
             job_id,
             page,
@@ -123,24 +144,66 @@ class Pipeline:
             translation_note=translation.note,
             prompt_tokens=translation.prompt_tokens,
             completion_tokens=translation.completion_tokens,
+            **({"language": translation.detected_language} if not language else {}),
         )
         done = self.pages.count_with(job_id, "legal_english")
         updated = self.jobs.raise_counter(job_id, "pages_translated", done)
         total = job.total_pages or 0
         if updated is not None and done >= total:
             self.jobs.advance(job_id, JobStatus.TRANSLATION_COMPLETED)
-        return {"job_id": job_id, "page": page}
+        return {"job_id": job_id, "page": page, "provider": translation.provider}
+
+    def _translate(
+        self, job_id: str, text: str, language: str | None, page: int
+    ) -> PageTranslation:
+        from pagewise.documents.translate import translate_offline
+
+        translator = self._llm()
+        if translator is None:
+            return translate_offline(text, language)
+        from pagewise.documents.llm import LlmBadRequest
+
+        try:
+            return translator.translate_page(text, source_language=language, page_number=page)
+        except LlmBadRequest as error:
+            # Retrying cannot fix it (bad request, auth, quota, content filter): fail the job.
+            message = f"Page {page}: {error.message}"
+            self.jobs.fail(job_id, error.error_code, message)
+            raise JobFailed(error.error_code, message) from error
+        # LlmThrottled and LlmUnavailable propagate by name: the state machine retries them
+        # with backoff and jitter, then its Catch marks the job failed.
 
     def summarise(self, job_id: str) -> dict[str, Any]:
-        from pagewise.documents.summary import extractive_summary
+        from pagewise.documents.summary import summarise_offline
 
         self._job(job_id)
         self.jobs.advance(job_id, JobStatus.TRANSLATION_COMPLETED)
         self.jobs.advance(job_id, JobStatus.SUMMARISING)
-        texts = [page.plain_english or "" for page in self.pages.all_for_job(job_id)]
-        summary = extractive_summary(texts)
-        self.jobs.update_fields(job_id, summary=summary, summary_method="extractive")
-        return {"job_id": job_id}
+        pages = self.pages.all_for_job(job_id)
+        translator = self._llm()
+        summary: SummaryResult
+        if translator is None:
+            summary = summarise_offline([page.plain_english or "" for page in pages])
+        else:
+            from pagewise.documents.llm import LlmBadRequest
+
+            try:
+                # The legal-English text: complete and faithful, where plain English simplifies.
+                summary = translator.summarise([page.legal_english or "" for page in pages])
+            except LlmBadRequest as error:
+                message = f"Summary: {error.message}"
+                self.jobs.fail(job_id, error.error_code, message)
+                raise JobFailed(error.error_code, message) from error
+        info = SummaryInfo(
+            method=summary.method,
+            provider=summary.provider,
+            model=summary.model,
+            note=summary.note,
+            prompt_tokens=summary.prompt_tokens,
+            completion_tokens=summary.completion_tokens,
+        )
+        self.jobs.update_fields(job_id, summary=summary.text, summary_info=info.model_dump())
+        return {"job_id": job_id, "method": summary.method}
 
     def render(self, job_id: str) -> dict[str, Any]:
         from pagewise.documents.render import RenderPage, render_translated_pdf
