@@ -31,6 +31,16 @@ LOG = logging.getLogger(__name__)
 OFFLINE_SUMMARY_LABEL = "Extractive summary (sentences taken from the source text; no LLM)."
 
 
+def _summary_label(summary: SummaryInfo) -> str:
+    """The cover page's line on how the summary was made."""
+    if summary.method == "extractive":
+        return OFFLINE_SUMMARY_LABEL
+    if summary.method == "none":
+        return "No summary: the document has no text."
+    how = "in parts, then combined" if summary.method == "llm_map_reduce" else "in one pass"
+    return f"Summarised by {summary.model or summary.provider} ({summary.provider}), {how}."
+
+
 @dataclass
 class Pipeline:
     settings: PipelineSettings
@@ -206,43 +216,48 @@ class Pipeline:
         return {"job_id": job_id, "method": summary.method}
 
     def render(self, job_id: str) -> dict[str, Any]:
-        from pagewise.documents.render import RenderPage, render_translated_pdf
+        from pagewise.documents.render import DocumentMeta, RenderPage, render_pdf, report_text
 
         job = self._job(job_id)
         pages = self.pages.all_for_job(job_id)
+        summary = job.summary_info or SummaryInfo(method="extractive", provider="offline")
         providers = sorted({page.translation_provider or "offline" for page in pages})
-        provider_label = ", ".join(providers)
+        models = sorted({page.translation_model for page in pages if page.translation_model})
         generated_at = datetime.now(UTC)
-        pdf = render_translated_pdf(
+        render_pages = [
+            RenderPage(
+                page=page.page,
+                source=page.source or "blank",
+                language=page.language,
+                source_text=page.ocr_text or "",
+                legal_english=page.legal_english or "",
+                plain_english=page.plain_english or "",
+                note=page.translation_note or "",
+                translated=bool(page.translated),
+            )
+            for page in pages
+        ]
+        meta = DocumentMeta(
             document_name=job.file_name,
-            summary=job.summary or "",
-            summary_label=OFFLINE_SUMMARY_LABEL,
-            provider_label=f"Translation provider: {provider_label}",
-            pages=[
-                RenderPage(
-                    page=page.page,
-                    source=page.source or "blank",
-                    legal_english=page.legal_english or "",
-                    plain_english=page.plain_english or "",
-                    note=page.translation_note or "",
-                )
-                for page in pages
-            ],
             generated_at=generated_at,
-            font_dir=self.settings.font_dir,
+            summary=job.summary or "",
+            summary_label=_summary_label(summary),
+            source_languages=[job.source_language] if job.source_language else (),
+            provider=", ".join(providers),
+            model=", ".join(models) or None,
+            layout=job.layout,
         )
+        pdf = render_pdf(meta, render_pages, font_dir=self.settings.font_dir)
         stem = job.file_name.rsplit(".", 1)[0] or "document"
         output_key = f"outputs/{job.tenant}/{job_id}/{stem}_translated.pdf"
         self.store.write(output_key, pdf, "application/pdf")
-        report = "\n\n".join(
-            f"Page {page.page}\n\nLegal English:\n{page.legal_english or ''}\n\n"
-            f"Plain English:\n{page.plain_english or ''}"
-            for page in pages
-        )
+        page_prompt = sum(page.prompt_tokens for page in pages)
+        page_completion = sum(page.completion_tokens for page in pages)
         self.results.save(
             job_id,
             {
                 "tenant": job.tenant,
+                "layout": job.layout,
                 "page_results": [
                     {
                         "page": page.page,
@@ -250,25 +265,42 @@ class Pipeline:
                         "language": page.language,
                         "ocr_text": page.ocr_text,
                         "ocr_confidence": page.ocr_confidence,
+                        "ocr_seconds": page.ocr_seconds,
                         "legal_english": page.legal_english,
                         "plain_english": page.plain_english,
                         "translated": page.translated,
+                        "translation_provider": page.translation_provider,
+                        "translation_model": page.translation_model,
                         "translation_note": page.translation_note,
+                        "prompt_tokens": page.prompt_tokens,
+                        "completion_tokens": page.completion_tokens,
                     }
                     for page in pages
                 ],
                 "summary": job.summary,
-                "summary_method": "extractive",
-                "ai_report_content": report,
+                "summary_method": summary.method,
+                "summary_info": summary.model_dump(),
+                # Exactly the text of the PDF's pages (report_text is what render_pdf lays out).
+                "ai_report_content": report_text(render_pages),
                 "llm_usage": {
-                    "provider": provider_label,
-                    "model": None,
-                    "prompt_tokens": sum(page.prompt_tokens for page in pages),
-                    "completion_tokens": sum(page.completion_tokens for page in pages),
+                    "provider": ", ".join(providers),
+                    "model": ", ".join(models) or None,
+                    "pages": {"prompt_tokens": page_prompt, "completion_tokens": page_completion},
+                    "summary": {
+                        "prompt_tokens": summary.prompt_tokens,
+                        "completion_tokens": summary.completion_tokens,
+                    },
+                    "prompt_tokens": page_prompt + summary.prompt_tokens,
+                    "completion_tokens": page_completion + summary.completion_tokens,
+                    "total_tokens": page_prompt
+                    + page_completion
+                    + summary.prompt_tokens
+                    + summary.completion_tokens,
                 },
                 "created_at": generated_at,
             },
         )
+        # The summary also lives on the job (original_files.summary), set by Summarise.
         self.jobs.update_fields(job_id, output_pdf_path=output_key)
         return {"job_id": job_id, "output_key": output_key}
 
