@@ -59,6 +59,7 @@ stack-tests: ## integration and e2e tests against the running, deployed local st
 
 bench: up ## benchmarks against the running stack (not part of `make test`; smoke runs are)
 	$(DEV)/python bench/api_latency.py
+	$(DEV)/python bench/ocr_throughput.py
 
 # Installs what the tests need, starts and deploys the stack, runs every test, and stops the
 # stack again if it was not running before.
