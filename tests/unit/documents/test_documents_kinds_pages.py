@@ -43,18 +43,23 @@ def test_badly_truncated_pdf_is_corrupt(born_digital_pdf: bytes):
     assert info.value.error_code == "corrupt_document"
 
 
-def test_pdf_missing_its_xref_is_repaired_by_mupdf():
-    # What really happens: MuPDF rebuilds a lost xref/trailer by scanning the objects, so a
-    # PDF cut off at its tail still opens. We rely on that rather than reject such files.
+def test_a_pdf_mupdf_had_to_repair_is_refused_as_corrupt():
+    # MuPDF rebuilds a lost xref/trailer by scanning the objects, so a PDF cut off at its tail
+    # still opens; but a cut in the middle loses pages' content while the page count survives.
+    # The two look the same from outside, and processing either would be silently wrong.
     full = text_pdf(["some text"], pages=3).tobytes()
-    assert count_pages(full[: len(full) - 30]) == 3
+    for cut in (len(full) - 30, len(full) // 2):
+        with pytest.raises(DocumentError) as info:
+            count_pages(full[:cut])
+        assert info.value.error_code == "corrupt_document"
+        assert "damaged" in info.value.message
 
 
 def test_encrypted_pdf(born_digital_pdf: bytes):
     locked = encrypt_pdf(born_digital_pdf, user_pw="user")
     with pytest.raises(DocumentError) as info:
         count_pages(locked)
-    assert info.value.error_code == "encrypted_document"
+    assert info.value.error_code == "encrypted_pdf"
 
 
 def test_owner_password_only_pdf_is_readable(born_digital_pdf: bytes):

@@ -136,4 +136,4 @@ def test_encrypted_pdf_cannot_be_extracted(born_digital_pdf: bytes):
     locked = encrypt_pdf(born_digital_pdf, user_pw="user")
     with pytest.raises(DocumentError) as info:
         extract_page(locked, 1)
-    assert info.value.error_code == "encrypted_document"
+    assert info.value.error_code == "encrypted_pdf"

@@ -7,7 +7,7 @@ class DocumentError(Exception):
     """A document that cannot be processed, with a machine-readable code for the job record.
 
     Codes: ``unsupported_file_type``, ``corrupt_document``, ``empty_document``,
-    ``encrypted_document``, ``ocr_failed``.
+    ``encrypted_pdf``, ``ocr_failed``.
     """
 
     def __init__(self, error_code: str, message: str) -> None:

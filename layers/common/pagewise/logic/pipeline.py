@@ -88,14 +88,30 @@ class Pipeline:
 
     def prepare(self, job_id: str) -> dict[str, Any]:
         """Count the pages and hand the Map one pointer per page."""
-        from pagewise.documents.pages import count_pages
+        from pagewise.documents.pages import count_pages, largest_page_pixels
 
         job = self._job(job_id)
         self.jobs.advance(job_id, JobStatus.PROCESSING)
         try:
-            total = count_pages(self.store.read(job.upload_key))
+            data = self.store.read(job.upload_key)
+            total = count_pages(data)
+            page, pixels = largest_page_pixels(data, self.settings.ocr_dpi)
         except DocumentError as error:
             raise self._fail_on_document_error(job_id, error) from error
+        if pixels > self.settings.max_page_pixels:
+            message = (
+                f"Page {page} would be {pixels / 1e6:.0f} megapixels as an image, over the "
+                f"limit of {self.settings.max_page_pixels / 1e6:.0f}; it cannot be processed."
+            )
+            self.jobs.fail(job_id, ErrorCode.PAGE_TOO_LARGE, message)
+            raise JobFailed(ErrorCode.PAGE_TOO_LARGE, message)
+        if total > self.settings.max_pages:
+            message = (
+                f"The document has {total} pages; at most {self.settings.max_pages} are "
+                "processed. Split it and upload the parts."
+            )
+            self.jobs.fail(job_id, ErrorCode.TOO_MANY_PAGES, message)
+            raise JobFailed(ErrorCode.TOO_MANY_PAGES, message)
         self.jobs.update_fields(job_id, total_pages=total)
         self.jobs.advance(job_id, JobStatus.OCR_STARTED)
         return {
