@@ -39,6 +39,7 @@ from pagewise_api.schemas import (
     UploadForm,
     WorkflowView,
 )
+from pagewise_api.webpage import web_router
 
 API = "/api/v1"
 
@@ -123,7 +124,8 @@ def create_app(
     service: JobService | None = None,
 ) -> FastAPI:
     settings = settings or ApiSettings.from_environment()
-    verifier = TokenVerifier(jwt_settings or JwtSettings.from_environment())
+    jwt_settings = jwt_settings or JwtSettings.from_environment()
+    verifier = TokenVerifier(jwt_settings)
     if service is None:
         db = database_for(settings)
         service = JobService(
@@ -198,6 +200,9 @@ def create_app(
         422: {"model": ErrorResponse},
         503: {"model": ErrorResponse},
     }
+
+    # The web page at `/` (and the local stack's dev-token helper): see webpage.py.
+    app.include_router(web_router(settings, jwt_settings))
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

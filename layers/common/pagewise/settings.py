@@ -80,6 +80,9 @@ class ApiSettings(StoreSettings):
     )
     region: str = Field(default="us-east-1", alias="AWS_REGION")
     max_request_bytes: int = Field(default=6 * 1024 * 1024, alias="MAX_REQUEST_BYTES", gt=0)
+    # The web page's "get a dev token" helper (POST /api/v1/dev/tokens mints HS256 tokens with
+    # JWT_SECRET). template.yaml sets it on the local stack only; never enable it in AWS.
+    local_dev_tokens: bool = Field(default=False, alias="LOCAL_DEV_TOKENS")
 
 
 class IngestSettings(StoreSettings):
@@ -91,6 +94,10 @@ class PipelineSettings(StoreSettings):
     tesseract_cmd: str = Field(default="tesseract", alias="TESSERACT_CMD")
     ocr_languages: str = Field(default="eng", alias="OCR_LANGUAGES")
     ocr_dpi: int = Field(default=300, alias="OCR_DPI", ge=200, le=600)
+    # Bad-input limits: a document with more pages, or a page whose raster would have more
+    # pixels (a decompression bomb), fails with too_many_pages / page_too_large.
+    max_pages: int = Field(default=500, alias="MAX_PAGES", ge=1)
+    max_page_pixels: int = Field(default=150_000_000, alias="MAX_PAGE_PIXELS", ge=1_000_000)
     font_dir: str | None = Field(default=None, alias="FONT_DIR")
     # The LLM: any OpenAI-compatible server. No model configured means the offline provider.
     llm_model: str = Field(default="", alias="LLM_MODEL")
