@@ -78,7 +78,7 @@ LOG = logging.getLogger(__name__)
 
 Layout = Literal["standard", "bilingual"]
 LAYOUTS: tuple[str, ...] = get_args(Layout)
-SectionKind = Literal["legal", "plain", "not_translated"]
+SectionKind = Literal["legal", "plain", "not_translated", "source"]
 
 SYSTEM_DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu"
 _REPORTLAB_FONT_DIR = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
@@ -86,6 +86,7 @@ _REPORTLAB_FONT_DIR = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
 LEGAL_HEADING = "Legal English"
 PLAIN_HEADING = "Plain English"
 NOT_TRANSLATED_HEADING = "Text shown (not a translation)"
+SOURCE_HEADING = "Source text"
 EMPTY_TEXT = "(no text on this page)"
 SOURCE_LABELS = {
     "text_layer": "text layer of the PDF",
@@ -180,13 +181,21 @@ def page_sections(page: RenderPage) -> list[Section]:
     reader is not shown the same (source or gist) text twice under translation headings.
     """
     legal, plain = _clean(page.legal_english), _clean(page.plain_english)
+    sections: list[Section]
     if not page.translated and legal.strip() == plain.strip():
-        return [Section("not_translated", NOT_TRANSLATED_HEADING, legal)]
-    suffix = "" if page.translated else " (not a translation)"
-    return [
-        Section("legal", LEGAL_HEADING + suffix, legal),
-        Section("plain", PLAIN_HEADING + suffix, plain),
-    ]
+        sections = [Section("not_translated", NOT_TRANSLATED_HEADING, legal)]
+    else:
+        suffix = "" if page.translated else " (not a translation)"
+        sections = [
+            Section("legal", LEGAL_HEADING + suffix, legal),
+            Section("plain", PLAIN_HEADING + suffix, plain),
+        ]
+    source = _clean(page.source_text)
+    if not page.translated and source.strip() not in {"", *(s.text.strip() for s in sections)}:
+        # A machine gist is no translation: the reader also gets the original, so nothing of
+        # the document is lost from the PDF.
+        sections.append(Section("source", SOURCE_HEADING, source))
+    return sections
 
 
 def report_text(pages: Iterable[RenderPage]) -> str:
@@ -394,12 +403,14 @@ def _styles(fonts: FontSet) -> dict[str, ParagraphStyle]:
         "legal_h": heading("legal_h", _LEGAL),
         "plain_h": heading("plain_h", _PLAIN),
         "not_translated_h": heading("not_translated_h", _WARN),
+        "source_h": heading("source_h", _GREY),
         "body": body,
         "legal": ParagraphStyle("legal", parent=body, fontName=fonts.serif),
         "plain": ParagraphStyle(
             "plain", parent=body, backColor=_PLAIN_BG, borderPadding=(2, 4, 3, 4), leftIndent=4
         ),
         "not_translated": body,
+        "source": body,
         "label": ParagraphStyle(
             "label", parent=body, fontName=fonts.italic, fontSize=9, leading=12, textColor=_GREY
         ),
@@ -672,7 +683,9 @@ def _page_head(page: RenderPage, st: dict[str, ParagraphStyle]) -> list[Flowable
 
 
 def _section(section: Section, st: dict[str, ParagraphStyle]) -> list[Flowable]:
-    colour = {"legal": _LEGAL, "plain": _PLAIN, "not_translated": _WARN}[section.kind]
+    colour = {"legal": _LEGAL, "plain": _PLAIN, "not_translated": _WARN, "source": _GREY}[
+        section.kind
+    ]
     return [
         # Never leave a heading stranded at the bottom of a PDF page.
         CondPageBreak(30 * mm),
@@ -744,7 +757,8 @@ def _page_story(
     )
     if side_by_side:
         story.append(_side_by_side(page, first, width, st))
-        sections = sections[1:]
+        # The source is in the left column already.
+        sections = [section for section in sections[1:] if section.kind != "source"]
     for section in sections:
         story += _section(section, st)
     return story

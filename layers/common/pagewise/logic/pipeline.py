@@ -134,6 +134,8 @@ class Pipeline:
             )
         except DocumentError as error:
             raise self._fail_on_document_error(job_id, error) from error
+        from pagewise.documents.language import detect_language
+
         self.pages.save(
             job_id,
             page,
@@ -141,7 +143,9 @@ class Pipeline:
             ocr_text=text.text,
             ocr_confidence=text.confidence,
             ocr_seconds=round(text.ocr_seconds, 3),
-            language=job.source_language,
+            # The job's declared language wins; else the page's own (it picks the Apertium
+            # pair offline and labels the page).
+            language=job.source_language or detect_language(text.text),
         )
         done = self.pages.count_with(job_id, "source")
         updated = self.jobs.raise_counter(job_id, "current_page", done)
