@@ -40,8 +40,8 @@ redrive: ## move dead-lettered upload notifications back to the ingest queue
 token: ## print a local-stack JWT: make token SUB=alice
 	@$(DEV)/python -c "from pagewise_client.local import local_token; print(local_token('$(SUB)'))"
 
-demo: up ## process samples/contrato-2-paginas.pdf through the API, as a client would
-	$(DEV)/python -m pagewise_client.demo samples/contrato-2-paginas.pdf --out out/
+demo: up ## process samples/contrato-2-paginas.pdf through the API with the pagewise CLI
+	$(DEV)/pagewise submit samples/contrato-2-paginas.pdf --wait --out out/
 
 lint: dev ## ruff, mypy, and the template checks
 	$(DEV)/ruff check .

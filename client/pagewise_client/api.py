@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -72,23 +73,38 @@ class PagewiseClient:
         if response.status_code not in (200, 201, 204):
             raise ApiError(response.status_code, response.text)
 
+    def _job_url(self, job_id: str, suffix: str = "") -> str:
+        # Quoted: a job id typed by a person must not change the path ("../", "?").
+        return f"{self.base_url}/api/v1/jobs/{quote(job_id, safe='')}{suffix}"
+
+    def _get_json(self, url: str, **params: Any) -> dict[str, Any]:
+        response = requests.get(url, headers=self._headers(), params=params, timeout=self.timeout)
+        body: dict[str, Any] = self._check(response).json()
+        return body
+
     def status(self, job_id: str) -> dict[str, Any]:
-        response = requests.get(
-            f"{self.base_url}/api/v1/jobs/{job_id}",
-            headers=self._headers(),
-            timeout=self.timeout,
-        )
-        status: dict[str, Any] = self._check(response).json()
-        return status
+        return self._get_json(self._job_url(job_id))
 
     def result(self, job_id: str) -> dict[str, Any]:
-        response = requests.get(
-            f"{self.base_url}/api/v1/jobs/{job_id}/result",
-            headers=self._headers(),
-            timeout=self.timeout,
+        return self._get_json(self._job_url(job_id, "/result"))
+
+    def history(self, job_id: str) -> dict[str, Any]:
+        """The execution's timeline: one entry per state entered (GET .../history)."""
+        return self._get_json(self._job_url(job_id, "/history"))
+
+    def list_jobs(self, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return self._get_json(f"{self.base_url}/api/v1/jobs", **params)
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """DELETE: cancels a running job, deletes a finished one."""
+        response = requests.delete(
+            self._job_url(job_id), headers=self._headers(), timeout=self.timeout
         )
-        result: dict[str, Any] = self._check(response).json()
-        return result
+        body: dict[str, Any] = self._check(response).json()
+        return body
 
     def wait(
         self,
@@ -103,7 +119,12 @@ class PagewiseClient:
         while True:
             status = self.status(job_id)
             details = status["details"]
-            seen = (details["processing_status"], details["current_page"], details["total_pages"])
+            seen = (
+                details["processing_status"],
+                details["current_page"],
+                details.get("pages_translated"),
+                details["total_pages"],
+            )
             if seen != last and on_change is not None:
                 on_change(status)
             last = seen
@@ -115,7 +136,7 @@ class PagewiseClient:
 
     def download(self, job_id: str, target: Path) -> Path:
         response = requests.get(
-            f"{self.base_url}/api/v1/jobs/{job_id}/download",
+            self._job_url(job_id, "/download"),
             headers=self._headers(),
             timeout=self.timeout,
             allow_redirects=False,

@@ -32,10 +32,12 @@ from pagewise_api.schemas import (
     ErrorResponse,
     HealthResponse,
     JobDetails,
+    JobHistoryResponse,
     JobListItem,
     JobListResponse,
     JobStatusResponse,
     LegacyUploadResponse,
+    StateRunView,
     UploadForm,
     WorkflowView,
 )
@@ -301,6 +303,54 @@ def create_app(
             workflow=_workflow_view(jobs.execution(job), settings.region),
             details=_details(job),
             download_url=jobs.download_url(job),
+        )
+
+    @app.get(f"{API}/jobs/{{job_id}}/history", response_model=JobHistoryResponse, responses=errors)
+    def history(job: OwnedJob) -> JobHistoryResponse:
+        timeline = jobs.history(job)
+        if timeline is None:
+            return JobHistoryResponse(
+                job_id=job.job_id,
+                processing_status=job.processing_status,
+                execution_arn=None,
+                status="PENDING",
+                started_at=None,
+                stopped_at=None,
+                duration_ms=None,
+                error=None,
+                cause=None,
+                states=[],
+            )
+        return JobHistoryResponse(
+            job_id=job.job_id,
+            processing_status=job.processing_status,
+            execution_arn=timeline.execution_arn,
+            status=timeline.status,
+            started_at=timeline.started_at,
+            stopped_at=timeline.stopped_at,
+            duration_ms=timeline.duration_ms,
+            error=timeline.error,
+            cause=timeline.cause,
+            states=[
+                StateRunView(
+                    state=run.state,
+                    name=run.name,
+                    type=run.type,
+                    depth=run.depth,
+                    page=run.page,
+                    iteration=run.iteration,
+                    status=run.status,
+                    entered_at=run.entered_at,
+                    exited_at=run.exited_at,
+                    duration_ms=run.duration_ms,
+                    attempts=run.attempts,
+                    retries=run.retries,
+                    retry_errors=run.retry_errors,
+                    error=run.error,
+                    cause=run.cause,
+                )
+                for run in timeline.states
+            ],
         )
 
     @app.get(f"{API}/jobs/{{job_id}}/download", status_code=307, responses=errors)

@@ -120,3 +120,39 @@ class LegacyUploadResponse(BaseModel):
     status: str
     status_url: str
     message: str
+
+
+class StateRunView(BaseModel):
+    """One state entered by the execution; a Map's iterations each enter their states."""
+
+    state: str = Field(description='The label: "Prepare", "OcrPage[page 2]", or by index.')
+    name: str = Field(description="The state's name in the state machine definition.")
+    type: str = Field(description="Task, Map, Fail, Pass, ...")
+    depth: int = Field(description="0 at the top level, 1 inside a Map iteration.")
+    page: int | None
+    iteration: int | None = Field(description="The Map iteration's index (from 0).")
+    status: str = Field(description="running, succeeded, failed or aborted.")
+    entered_at: datetime
+    exited_at: datetime | None
+    duration_ms: int | None
+    attempts: int
+    retries: int
+    retry_errors: list[str] = Field(description="The error of each attempt that was retried.")
+    error: str | None
+    cause: str | None = Field(description="The error's message, without any stack trace.")
+
+
+class JobHistoryResponse(BaseModel):
+    job_id: str
+    processing_status: str
+    execution_arn: str | None
+    status: str = Field(
+        description="The execution's: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, or "
+        "PENDING while it has none."
+    )
+    started_at: datetime | None
+    stopped_at: datetime | None
+    duration_ms: int | None
+    error: str | None
+    cause: str | None
+    states: list[StateRunView]

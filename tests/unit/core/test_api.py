@@ -179,13 +179,45 @@ def test_a_job_is_visible_to_its_tenant_only(api: TestClient) -> None:
     assert mine.json()["workflow"]["state"] == "PENDING"
     assert mine.json()["details"]["processing_status"] == "awaiting_upload"
     assert mine.json()["download_url"] is None
-    for path in ("", "/download", "/result"):
+    for path in ("", "/download", "/result", "/history"):
         other = api.get(f"/api/v1/jobs/{job_id}{path}", headers=_auth(a_token("mallory")))
         assert other.status_code == 404, path
     deleted = api.delete(f"/api/v1/jobs/{job_id}", headers=_auth(a_token("mallory")))
     assert deleted.status_code == 404
     for unknown in ("0123456789abcdef01234567", "nope", "..%2F..%2Fetc"):
         assert api.get(f"/api/v1/jobs/{unknown}", headers=_auth(a_token())).status_code == 404
+
+
+def test_history_of_a_job_without_an_execution_is_pending(api: TestClient) -> None:
+    job_id = _create(api, a_token()).json()["job_id"]
+    response = api.get(f"/api/v1/jobs/{job_id}/history", headers=_auth(a_token()))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["job_id"] == job_id and body["processing_status"] == "awaiting_upload"
+    assert (body["status"], body["execution_arn"], body["states"]) == ("PENDING", None, [])
+    other = api.get(f"/api/v1/jobs/{job_id}/history", headers=_auth(a_token("mallory")))
+    assert other.status_code == 404
+    assert other.json()["error_code"] == "not_found"
+    assert api.get(f"/api/v1/jobs/{job_id}/history").status_code == 401
+
+
+def test_history_summarises_the_execution_per_state(api: TestClient) -> None:
+    # The one-shot upload starts the execution at once (moto records a canned history).
+    created = api.post(
+        "/api/v1/jobs/upload",
+        headers=_auth(a_token()),
+        files={"file": ("scan.pdf", b"%PDF-1.7\n" + b"%" * 100, "application/pdf")},
+    ).json()
+    response = api.get(f"/api/v1/jobs/{created['job_id']}/history", headers=_auth(a_token()))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["execution_arn"].endswith(f":{created['job_id']}")
+    assert body["status"] == "SUCCEEDED"
+    assert body["duration_ms"] == 20_000
+    (state,) = body["states"]
+    assert state["state"] == "A State" and state["type"] == "Pass"
+    assert state["status"] == "succeeded" and state["duration_ms"] == 0
+    assert (state["attempts"], state["retries"], state["error"]) == (1, 0, None)
 
 
 def test_download_before_completion_is_404(api: TestClient) -> None:

@@ -6,7 +6,7 @@ import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -63,6 +63,25 @@ class Workflow:
             error=response.get("error"),
             cause=response.get("cause"),
         )
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]] | None:
+        """Every event of the execution's history, oldest first; None if it does not exist.
+
+        Paginated (up to 1000 events a call): a long document's Map iterations make
+        thousands of events, and a Standard execution may have up to 25,000.
+        """
+        paginator = self._sfn.get_paginator("get_execution_history")
+        events: list[dict[str, Any]] = []
+        try:
+            for page in paginator.paginate(
+                executionArn=execution_arn,
+                includeExecutionData=True,  # state inputs name the page of a Map iteration
+                PaginationConfig={"PageSize": 1000},
+            ):
+                events.extend(dict(event) for event in page["events"])
+        except self._sfn.exceptions.ExecutionDoesNotExist:
+            return None
+        return events
 
     def stop(self, execution_arn: str, cause: str) -> None:
         """Stop a running execution; one that already ended is left as it is."""

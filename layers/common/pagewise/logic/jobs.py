@@ -15,6 +15,7 @@ from pagewise.data.storage import DocumentStore, PresignedUpload
 from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.documents.errors import DocumentError
 from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
+from pagewise.logic.history import ExecutionTimeline, summarise_history
 from pagewise.logic.ingest import accept_upload
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
 
@@ -193,6 +194,18 @@ class JobService:
         if job.processing_status == JobStatus.AWAITING_UPLOAD:
             return None
         return self.workflow.describe(job.execution_arn or self.workflow.execution_arn(job.job_id))
+
+    def history(self, job: Job) -> ExecutionTimeline | None:
+        """The job's execution as a per-state timeline; None before it has an execution."""
+        if job.processing_status == JobStatus.AWAITING_UPLOAD:
+            return None
+        arn = job.execution_arn or self.workflow.execution_arn(job.job_id)
+        events = self.workflow.history(arn)
+        if events is None:  # e.g. ingest refused the upload: no execution was ever started
+            return None
+        timeline = summarise_history(events)
+        timeline.execution_arn = arn
+        return timeline
 
     def download_url(self, job: Job) -> str | None:
         if job.processing_status != JobStatus.COMPLETED or not job.output_pdf_path:
