@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Debian/Ubuntu packages Pagewise needs on the host: Tesseract with the language packs the
-# local OCR function uses, poppler-utils (pdftoppm, for PDF checks), DejaVu fonts (embedded
-# in the translated PDF), curl, and Apertium with its Spanish-English pair (the offline
-# translation provider's machine gist), and Chromium (headless, for the web page's browser
-# test; never a browser downloaded by a test tool). Skips apt entirely when everything is
+# local OCR function chooses among (eng spa fra deu ita por cat; keep in step with
+# pagewise.documents.language.TESSERACT_CODES) and osd (page orientation), poppler-utils
+# (pdftoppm, for PDF checks), DejaVu fonts (embedded in the translated PDF), curl, Apertium
+# with its Spanish-English pair (the offline translation provider's machine gist), and
+# Chromium (headless, for the web page's browser test; never a browser downloaded by a test
+# tool). Skips apt entirely when everything is
 # already there.
 set -euo pipefail
 PACKAGES=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-spa tesseract-ocr-fra tesseract-ocr-deu tesseract-ocr-ita tesseract-ocr-por tesseract-ocr-cat tesseract-ocr-osd poppler-utils fonts-dejavu-core curl apertium apertium-eng-spa chromium)

@@ -114,9 +114,19 @@ def test_a_mixed_document_is_translated_and_summarised(llm: FakeOpenAI, tmp_path
         assert page["legal_english"].startswith("LEGAL EN: ")
         assert page["plain_english"].startswith("PLAIN EN: ")
         assert phrase in _flat(page["legal_english"])
-        assert page["language"] in ("es", "spa"), page
+        assert page["language"] == "es", page
         assert page["translated"] is True
         assert page["prompt_tokens"] > 0 and page["completion_tokens"] > 0
+    # How each scan was read: the whole page was an image, Spanish was chosen for Tesseract,
+    # and the sideways page was turned upright before the reading that was kept.
+    assert pages[1]["ocr_reason"] is None and pages[1]["ocr_languages"] is None
+    for number in (2, 3):
+        assert pages[number]["ocr_reason"] == "no_text_layer", pages[number]
+        assert "spa" in pages[number]["ocr_languages"].split("+"), pages[number]
+        assert pages[number]["ocr_dpi"] >= 200, pages[number]
+        assert pages[number]["ocr_confidence"] > 70, pages[number]
+    assert pages[2]["ocr_rotation"] == 0
+    assert pages[3]["ocr_rotation"] in (90, 270), pages[3]
     assert result["summary"].startswith("SUMMARY(")
     usage = result["llm_usage"]
     assert usage["model"] == "fake-model"

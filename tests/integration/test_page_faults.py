@@ -43,7 +43,8 @@ def test_a_timed_out_page_is_retried_and_the_job_completes(tmp_path: Path) -> No
     with function_reconfigured(
         "OcrPageFunction",
         environment={"TESSERACT_CMD": HANGING_TESSERACT, "HANG_ONCE_FLAG": str(flag)},
-        timeout=5,
+        # Long enough for a real OCR of the page on a loaded machine, well under the 30 s hang.
+        timeout=15,
     ):
         job_id, final = _run_job("faults-retry")
     assert not flag.exists(), "the hanging attempt never ran"

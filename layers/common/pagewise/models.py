@@ -132,6 +132,11 @@ class PageResult(BaseModel):
     ocr_text: str | None = None
     ocr_confidence: float | None = None
     ocr_seconds: float | None = None
+    # Why the text layer was not used (None when it was), and how OCR read the page.
+    ocr_reason: str | None = None
+    ocr_rotation: int | None = None
+    ocr_dpi: int | None = None
+    ocr_languages: str | None = None
     legal_english: str | None = None
     plain_english: str | None = None
     translation_provider: str | None = None

@@ -12,6 +12,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pagewise.documents.language import SHIPPED_TESSERACT_LANGUAGES
+
 
 class _EnvironmentSettings(BaseModel):
     model_config = ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
@@ -92,7 +94,8 @@ class IngestSettings(StoreSettings):
 
 class PipelineSettings(StoreSettings):
     tesseract_cmd: str = Field(default="tesseract", alias="TESSERACT_CMD")
-    ocr_languages: str = Field(default="eng", alias="OCR_LANGUAGES")
+    # The Tesseract packs a page's language is chosen from (one pack: always that one).
+    ocr_languages: str = Field(default=SHIPPED_TESSERACT_LANGUAGES, alias="OCR_LANGUAGES")
     ocr_dpi: int = Field(default=300, alias="OCR_DPI", ge=200, le=600)
     # Bad-input limits: a document with more pages, or a page whose raster would have more
     # pixels (a decompression bomb), fails with too_many_pages / page_too_large.

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
 import pymupdf
 import pytest
 from documents_inputs import LEGAL_LINES, multipage_tiff, page_image, scanned_pdf, text_pdf
@@ -32,3 +36,29 @@ def png_bytes() -> bytes:
 @pytest.fixture
 def two_page_tiff() -> bytes:
     return multipage_tiff([["Page one of the exhibit."], ["Page two of the exhibit."]])
+
+
+@pytest.fixture
+def tesseract_calls(tmp_path: Path) -> tuple[str, Callable[[], list[str]]]:
+    """A ``tesseract`` that logs its arguments and runs the real one: (command, calls())."""
+    real = shutil.which("tesseract")
+    if real is None:
+        pytest.skip("tesseract is not installed")
+    log = tmp_path / "tesseract-calls.log"
+    script = tmp_path / "tesseract-logged"
+    script.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    script.chmod(0o755)
+
+    def calls() -> list[str]:
+        return log.read_text().splitlines() if log.exists() else []
+
+    return str(script), calls
+
+
+@pytest.fixture
+def failing_tesseract(tmp_path: Path) -> str:
+    """A ``tesseract`` that fails loudly: a page that reaches OCR fails the test."""
+    script = tmp_path / "tesseract-must-not-run"
+    script.write_text("#!/bin/sh\necho 'tesseract must not run' >&2\nexit 97\n")
+    script.chmod(0o755)
+    return str(script)

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+import io
 import pickle
 
 import pymupdf
 import pytest
-from documents_inputs import encrypt_pdf, text_pdf
+from documents_inputs import encrypt_pdf, page_image, text_pdf
 from pagewise.documents.errors import DocumentError
 from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
-from pagewise.documents.pages import count_pages
+from pagewise.documents.pages import count_pages, open_document
 
 
 def test_detects_pdf_png_jpeg_tiff(born_digital_pdf: bytes, png_bytes: bytes, two_page_tiff: bytes):
@@ -34,6 +35,23 @@ def test_counts_pdf_png_and_multipage_tiff(png_bytes: bytes, two_page_tiff: byte
     assert count_pages(text_pdf(["x"], pages=3).tobytes()) == 3
     assert count_pages(png_bytes) == 1
     assert count_pages(two_page_tiff) == 2
+
+
+def test_each_tiff_frame_is_a_page_of_its_own_size():
+    # Scanners write multi-page TIFFs with frames of different sizes (a letter, then a
+    # receipt); each frame is a page, sized from its own pixels and resolution.
+    frames = [
+        page_image(["Frame one."], dpi=100).pil_image(),
+        page_image(["Frame two."], dpi=100).pil_image().crop((0, 0, 400, 300)),
+        page_image(["Frame three."], dpi=100).pil_image(),
+    ]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="TIFF", save_all=True, append_images=frames[1:], dpi=(100, 100))
+    assert count_pages(buf.getvalue()) == 3
+    with open_document(buf.getvalue()) as doc:
+        sizes = [(round(page.rect.width), round(page.rect.height)) for page in doc]
+    assert sizes[1] == (288, 216)  # 400 x 300 px at 100 dpi, in points
+    assert sizes[0] == sizes[2] != sizes[1]
 
 
 def test_badly_truncated_pdf_is_corrupt(born_digital_pdf: bytes):

@@ -130,12 +130,11 @@ class Pipeline:
                 page,
                 tesseract_cmd=self.settings.tesseract_cmd,
                 languages=self.settings.ocr_languages,
+                source_language=job.source_language,
                 dpi=self.settings.ocr_dpi,
             )
         except DocumentError as error:
             raise self._fail_on_document_error(job_id, error) from error
-        from pagewise.documents.language import detect_language
-
         self.pages.save(
             job_id,
             page,
@@ -143,9 +142,13 @@ class Pipeline:
             ocr_text=text.text,
             ocr_confidence=text.confidence,
             ocr_seconds=round(text.ocr_seconds, 3),
+            ocr_reason=text.reason,
+            ocr_rotation=text.rotation if text.source == "ocr" else None,
+            ocr_dpi=text.dpi,
+            ocr_languages=text.ocr_languages,
             # The job's declared language wins; else the page's own (it picks the Apertium
             # pair offline and labels the page).
-            language=job.source_language or detect_language(text.text),
+            language=job.source_language or text.language,
         )
         done = self.pages.count_with(job_id, "source")
         updated = self.jobs.raise_counter(job_id, "current_page", done)
@@ -286,6 +289,10 @@ class Pipeline:
                         "ocr_text": page.ocr_text,
                         "ocr_confidence": page.ocr_confidence,
                         "ocr_seconds": page.ocr_seconds,
+                        "ocr_reason": page.ocr_reason,
+                        "ocr_rotation": page.ocr_rotation,
+                        "ocr_dpi": page.ocr_dpi,
+                        "ocr_languages": page.ocr_languages,
                         "legal_english": page.legal_english,
                         "plain_english": page.plain_english,
                         "translated": page.translated,
