@@ -6,7 +6,7 @@ DEV := .venvs/dev/bin
 SUB ?= alice
 
 .PHONY: help system-deps setup dev up down deploy outputs token demo test lint unit \
-        stack-tests bench redrive clean
+        stack-tests bench redrive invoke clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -39,6 +39,10 @@ redrive: ## move dead-lettered upload notifications back to the ingest queue
 
 token: ## print a local-stack JWT: make token SUB=alice
 	@$(DEV)/python -c "from pagewise_client.local import local_token; print(local_token('$(SUB)'))"
+
+invoke: ## invoke a deployed function with a sample event: make invoke EVENT=events/... [JOB=id]
+	@[ -n "$(EVENT)" ] || { echo "usage: make invoke EVENT=events/<Function>/<case>.json [JOB=<job id>] [FUNCTION=<logical id>]" >&2; exit 2; }
+	$(DEV)/python scripts/invoke.py "$(EVENT)" $(if $(JOB),--job "$(JOB)") $(if $(FUNCTION),--function "$(FUNCTION)")
 
 demo: up ## process samples/contrato-2-paginas.pdf through the API with the pagewise CLI
 	$(DEV)/pagewise submit samples/contrato-2-paginas.pdf --wait --out out/

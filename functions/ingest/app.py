@@ -20,7 +20,8 @@ from pagewise.data.jobs import JobRepository
 from pagewise.data.mongo import database_for
 from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import Workflow
-from pagewise.logic.ingest import accept_upload
+from pagewise.logic.ingest import accept_upload, parse_upload_key
+from pagewise.observability import record_job_failed, tracer
 from pagewise.settings import IngestSettings
 
 logger = Logger()
@@ -38,16 +39,22 @@ def record_handler(record: SQSRecord) -> None:
     for s3_record in body.get("Records", []):
         if not str(s3_record.get("eventName", "")).startswith("ObjectCreated"):
             continue
-        outcome = accept_upload(
-            s3_record["s3"]["object"]["key"], jobs, store, workflow, settings.upload_max_bytes
-        )
+        key = s3_record["s3"]["object"]["key"]
+        parsed = parse_upload_key(key)
+        # The job id is the correlation id of every log line about this upload.
+        logger.set_correlation_id(parsed[1] if parsed else None)
+        outcome = accept_upload(key, jobs, store, workflow, settings.upload_max_bytes)
         logger.info(
             "upload ingested",
             extra={"job_id": outcome.job_id, "action": outcome.action, "detail": outcome.detail},
         )
+        if outcome.first_report and outcome.error_code:
+            record_job_failed(outcome.error_code)
 
 
-@logger.inject_lambda_context
+# clear_state: each record sets its job's correlation id; none may leak into the next batch.
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pagewise.events import JobPointer
+from pagewise.observability import tracer
 from pagewise.wiring import pipeline_from_environment
 
 logger = Logger()
@@ -12,6 +13,7 @@ pipeline = pipeline_from_environment()
 
 
 @logger.inject_lambda_context(correlation_id_path="job_id")
+@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     pointer = JobPointer.model_validate(event)
     return pipeline.render(pointer.job_id)

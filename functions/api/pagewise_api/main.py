@@ -220,8 +220,9 @@ def create_app(
         return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)
 
     @app.post(f"{API}/jobs", status_code=201, response_model=CreateJobResponse, responses=errors)
-    def create_job(body: CreateJobBody, caller: Tenant) -> CreateJobResponse:
+    def create_job(body: CreateJobBody, caller: Tenant, request: Request) -> CreateJobResponse:
         created = jobs.create(caller, NewJobRequest(**body.model_dump()))
+        request.state.job_id = created.job.job_id  # the access log's correlation id
         return CreateJobResponse(
             job_id=created.job.job_id,
             document_id=created.job.job_id,
@@ -243,6 +244,7 @@ def create_app(
     )
     def upload_job(
         caller: Tenant,
+        request: Request,
         file: Annotated[UploadFile, File()],
         client_name: Annotated[str | None, Form(max_length=200)] = None,
         report_id: Annotated[str | None, Form(max_length=200)] = None,
@@ -261,6 +263,7 @@ def create_app(
             source_language=source_language,
             layout=layout,
         )
+        request.state.job_id = job.job_id  # the access log's correlation id
         return LegacyUploadResponse(
             success=True,
             job_id=job.job_id,

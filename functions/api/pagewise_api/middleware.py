@@ -110,6 +110,10 @@ class AccessLog:
         finally:
             request_context = _event(scope).get("requestContext") or {}
             state = scope.get("state") or {}
+            # The job id is the correlation id, as in ingest and every state: from the route
+            # ({job_id}, which routing leaves in the scope) or the job a POST created.
+            job_id = (scope.get("path_params") or {}).get("job_id") or state.get("job_id")
+            logger.set_correlation_id(job_id)
             logger.info(
                 "request",
                 extra={

@@ -132,3 +132,20 @@ class JobRepository:
             return_document=ReturnDocument.AFTER,
         )
         return _to_job(document) if document else None
+
+    def claim_failure_report(self, job_id: str) -> bool:
+        """True once per failed job, to the first caller: a failure reaches MarkFailed more
+        than once (a page's Catch, the Map's Catch, the EventBridge rule), but is counted once.
+        """
+        oid = _object_id(job_id)
+        if oid is None:
+            return False
+        result = self._collection.update_one(
+            {
+                "_id": oid,
+                "processing_status": JobStatus.FAILED,
+                "failure_reported": {"$ne": True},
+            },
+            {"$set": {"failure_reported": True}},
+        )
+        return result.modified_count == 1

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from pagewise.documents.summary import SummaryResult
 from pagewise.documents.translate import PageTranslation
+from pagewise.observability import tracer
 
 if TYPE_CHECKING:
     import openai
@@ -476,6 +477,8 @@ class LlmTranslator:
 
     # -- translation ------------------------------------------------------------------------
 
+    # Traced (an X-Ray subsegment per call), without the answer: it is a page of text.
+    @tracer.capture_method(capture_response=False)
     def translate_page(
         self, text: str, *, source_language: str | None, page_number: int
     ) -> PageTranslation:
@@ -540,6 +543,7 @@ class LlmTranslator:
 
     # -- summary ----------------------------------------------------------------------------
 
+    @tracer.capture_method(capture_response=False)
     def summarise(self, page_texts: Sequence[str]) -> SummaryResult:
         """A plain-English summary of the whole document (``page_texts`` in page order).
 

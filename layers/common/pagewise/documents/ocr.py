@@ -46,6 +46,7 @@ from pagewise.documents.language import (
     to_iso1,
 )
 from pagewise.documents.pages import open_document
+from pagewise.observability import tracer
 
 Source = Literal["text_layer", "ocr", "blank"]
 Reason = Literal[
@@ -143,6 +144,7 @@ class PageText:
 
 
 # Traced without its result: the page's text.
+@tracer.capture_method(capture_response=False)
 def extract_page(
     data: bytes,
     page_number: int,

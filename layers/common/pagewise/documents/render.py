@@ -74,6 +74,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from pagewise.observability import tracer
+
 LOG = logging.getLogger(__name__)
 
 Layout = Literal["standard", "bilingual"]
@@ -764,6 +766,8 @@ def _page_story(
     return story
 
 
+# Traced without its result: the PDF's bytes.
+@tracer.capture_method(capture_response=False)
 def render_pdf(
     meta: DocumentMeta, pages: Sequence[RenderPage], *, font_dir: str | None = None
 ) -> bytes:

@@ -23,6 +23,10 @@ class IngestOutcome:
     job_id: str | None
     action: str  # "started", "rejected", "ignored"
     detail: str = ""
+    # Set when rejected: the job's error code, and whether this call is the first to report
+    # the failure (the handler counts it in the JobsFailed metric then).
+    error_code: str | None = None
+    first_report: bool = False
 
 
 def parse_upload_key(key: str) -> tuple[str, str] | None:
@@ -59,7 +63,8 @@ def accept_upload(
         if problem is not None:
             code, message = problem
             jobs.fail(job_id, code, message)
-            return IngestOutcome(job_id, "rejected", message)
+            first = jobs.claim_failure_report(job_id)
+            return IngestOutcome(job_id, "rejected", message, error_code=code, first_report=first)
         jobs.advance(job_id, JobStatus.QUEUED, file_size=stored.size)
 
     # Reached also when a previous attempt queued the job but failed to start it: starting

@@ -154,7 +154,13 @@ class Pipeline:
         updated = self.jobs.raise_counter(job_id, "current_page", done)
         if updated is not None and updated.total_pages is not None and done >= updated.total_pages:
             self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
-        return {"job_id": job_id, "page": page, "source": text.source}
+        # ocr_seconds is for the handler's metrics; the Map discards the output (ResultPath null).
+        return {
+            "job_id": job_id,
+            "page": page,
+            "source": text.source,
+            "ocr_seconds": round(text.ocr_seconds, 3),
+        }
 
     def translate_page(self, job_id: str, page: int) -> dict[str, Any]:
         job = self._job(job_id)
@@ -184,7 +190,13 @@ class Pipeline:
         total = job.total_pages or 0
         if updated is not None and done >= total:
             self.jobs.advance(job_id, JobStatus.TRANSLATION_COMPLETED)
-        return {"job_id": job_id, "page": page, "provider": translation.provider}
+        return {
+            "job_id": job_id,
+            "page": page,
+            "provider": translation.provider,
+            "prompt_tokens": translation.prompt_tokens,
+            "completion_tokens": translation.completion_tokens,
+        }
 
     def _translate(
         self, job_id: str, text: str, language: str | None, page: int
@@ -236,7 +248,12 @@ class Pipeline:
             completion_tokens=summary.completion_tokens,
         )
         self.jobs.update_fields(job_id, summary=summary.text, summary_info=info.model_dump())
-        return {"job_id": job_id, "method": summary.method}
+        return {
+            "job_id": job_id,
+            "method": summary.method,
+            "prompt_tokens": summary.prompt_tokens,
+            "completion_tokens": summary.completion_tokens,
+        }
 
     def render(self, job_id: str) -> dict[str, Any]:
         from pagewise.documents.render import DocumentMeta, RenderPage, render_pdf, report_text
@@ -340,7 +357,8 @@ class Pipeline:
                 job_id,
                 current.processing_status if current else "missing",
             )
-        return {"job_id": job_id, "status": JobStatus.COMPLETED}
+        # completed_now: this call moved the job (a retried Finish finds it completed already).
+        return {"job_id": job_id, "status": JobStatus.COMPLETED, "completed_now": job is not None}
 
     def mark_failed(
         self, job_id: str, error: str | None, cause: str | None, page: int | None = None
@@ -349,9 +367,13 @@ class Pipeline:
         if page is not None and not message.startswith("Page "):
             message = f"Page {page}: {message}"
         job = self.jobs.fail(job_id, code, message)
+        current = job or self.jobs.get(job_id)
         return {
             "job_id": job_id,
             "status": JobStatus.FAILED,
-            "error_code": job.error_code if job else code,
+            # A state that failed the job itself set the code first; this keeps that one.
+            "error_code": current.error_code if current and current.error_code else code,
             "already_final": job is None,
+            # True once per failed job (the metric counts it once): see claim_failure_report.
+            "first_report": self.jobs.claim_failure_report(job_id),
         }

@@ -1,0 +1,64 @@
+"""Tracing and metrics: one Powertools Tracer and one Metrics for every function.
+
+Only handlers record metrics: the domain logic returns the figures (seconds, tokens, error
+codes) and the handler passes them to the ``record_*`` functions here, which write CloudWatch
+embedded-metric-format lines to stdout (flushed by ``metrics.log_metrics`` on the handler, or
+at once for ``single_metric``). Namespace ``Pagewise``; the ``service`` dimension comes from
+``POWERTOOLS_SERVICE_NAME``.
+
+Tracing is off outside a Lambda environment (Powertools checks ``LAMBDA_TASK_ROOT``), so the
+unit tests and the CLI run the decorated code unchanged. Only boto3 (botocore) and pymongo
+are patched: patching everything would also wrap http.client, which botocore uses, and record
+every AWS call twice.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from aws_lambda_powertools import Metrics, Tracer, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
+
+NAMESPACE = "Pagewise"
+
+tracer = Tracer(patch_modules=("botocore", "pymongo"))
+# The service dimension: POWERTOOLS_SERVICE_NAME (set on every function by the template),
+# "pagewise" when a test or tool imports this without it.
+metrics = Metrics(
+    namespace=NAMESPACE, service=os.environ.get("POWERTOOLS_SERVICE_NAME", "pagewise")
+)
+
+# A state with nothing to count is normal (the offline provider uses no tokens, a retried
+# Finish completes nothing): not worth Powertools' warning on every such invocation.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+
+
+def record_page_read(source: str, ocr_seconds: float | None) -> None:
+    """One page read (OcrPage): counted by how it was read, and Tesseract's time if it ran."""
+    # One page per invocation, so the source is one dimension value per flush: cheap.
+    metrics.add_dimension(name="source", value=source)
+    metrics.add_metric(name="PagesProcessed", unit=MetricUnit.Count, value=1)
+    if source == "ocr" and ocr_seconds is not None:
+        metrics.add_metric(name="OcrSeconds", unit=MetricUnit.Seconds, value=ocr_seconds)
+
+
+def record_llm_usage(prompt_tokens: int, completion_tokens: int) -> None:
+    """Tokens of the LLM calls of one state; nothing for the offline provider (no tokens)."""
+    if prompt_tokens <= 0 and completion_tokens <= 0:
+        return
+    metrics.add_metric(name="LlmPromptTokens", unit=MetricUnit.Count, value=prompt_tokens)
+    metrics.add_metric(name="LlmCompletionTokens", unit=MetricUnit.Count, value=completion_tokens)
+
+
+def record_job_completed() -> None:
+    metrics.add_metric(name="JobsCompleted", unit=MetricUnit.Count, value=1)
+
+
+def record_job_failed(error_code: str) -> None:
+    """One failed job, by error code. A metric of its own (flushed at once): an ingest batch
+    can fail several jobs with different codes, and a dimension applies to a whole flush."""
+    with single_metric(
+        name="JobsFailed", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+    ) as metric:
+        metric.add_dimension(name="error_code", value=error_code)
