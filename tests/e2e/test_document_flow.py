@@ -73,7 +73,14 @@ def test_the_job_completes(finished_job: dict[str, Any]) -> None:
     assert details["total_pages"] == 2
     assert details["current_page"] == 2
     assert details["summary"]
+    # The job is completed when Finish writes it; the execution ends a moment later (Finish
+    # returning, then the notification step), so poll the workflow view until it settles.
+    client: PagewiseClient = finished_job["client"]
+    deadline = time.monotonic() + 60
     workflow = finished_job["final"]["workflow"]
+    while not workflow["ready"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+        workflow = client.status(finished_job["job_id"])["workflow"]
     assert workflow["state"] == "SUCCEEDED" and workflow["succeeded"] and workflow["ready"]
     assert workflow["execution_arn"].endswith(f":{finished_job['job_id']}")
     print(f"\ne2e job: {finished_job['seconds']:.1f}s from create to completed")
