@@ -273,6 +273,7 @@ def test_falls_back_to_bundled_vera_and_says_what_it_cannot_show(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(render, "SYSTEM_DEJAVU_DIR", str(tmp_path / "missing"))
+    monkeypatch.setattr(render, "_packaged_font", lambda name: None)
     fonts = render.choose_fonts(str(tmp_path))
     assert (fonts.family, fonts.unicode) == ("Vera", False)
     assert fonts.missing_characters("Café Σ") == ["Σ"]
@@ -284,6 +285,27 @@ def test_falls_back_to_bundled_vera_and_says_what_it_cannot_show(
     assert "Café" in text
     assert "The embedded font (Vera) has no glyphs for 7 characters" in text
     assert "U+03A3" in text  # Σ
+
+
+def test_without_dejavu_noto_sans_from_pymupdf_fonts_shows_greek_and_cyrillic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # A Lambda has no system fonts: the documents layer's pymupdf-fonts package supplies them.
+    monkeypatch.setattr(render, "SYSTEM_DEJAVU_DIR", str(tmp_path / "missing"))
+    fonts = render.choose_fonts(None)
+    assert (fonts.family, fonts.directory, fonts.unicode) == (
+        "NotoSans",
+        render.PACKAGED_FONTS,
+        True,
+    )
+    assert fonts.missing_characters("Café Σύμβαση Договор") == []
+    pages = [RenderPage(page=1, legal_english="Café Договор", plain_english="Σύμβαση")]
+    pdf = render_pdf(_meta(), pages, font_dir=None)
+    names = _font_names(pdf)
+    assert names and all(ext == "ttf" and "Noto" in name for ext, name in names), names
+    text = _flat("\n".join(_page_texts(pdf)))
+    assert "Café Договор" in text and "Σύμβαση" in text
+    assert "has no glyphs" not in text
 
 
 @needs_dejavu

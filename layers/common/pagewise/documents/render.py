@@ -28,9 +28,11 @@ space, else inside the token), and the table is built with ``splitInRow=1``, so 
 splits a row that is still taller than the space left on the page inside its cells (without
 it, a row taller than a frame raises ``LayoutError``).
 
-Fonts. DejaVu (Latin, Greek, Cyrillic) from ``font_dir``, else the system directory; reportlab's
-bundled Bitstream Vera is the last resort and covers Latin only: it is chosen explicitly (see
-:func:`choose_fonts`), logged, and the cover page says which characters it cannot show. The
+Fonts. DejaVu (Latin, Greek, Cyrillic) from ``font_dir``, else the system directory; else
+Noto Sans from the ``pymupdf-fonts`` package in the documents layer (Latin, Greek, Cyrillic: what
+a Lambda without system fonts uses); reportlab's bundled Bitstream Vera is the last resort and
+covers Latin only: it is chosen explicitly (see :func:`choose_fonts`), logged, and the cover page
+says which characters it cannot show. The
 base-14 fonts (Helvetica...) are never used: they are not embedded.
 """
 
@@ -42,7 +44,7 @@ import os
 import re
 import threading
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import zip_longest
@@ -238,6 +240,10 @@ _DEJAVU = _FontFiles(
     unicode=True,
 )
 _VERA = _FontFiles("Vera", "Vera.ttf", "VeraBd.ttf", "VeraIt.ttf", None, None, unicode=False)
+# pymupdf-fonts' names for Noto Sans (no serif faces: those roles use the sans ones).
+_NOTO = _FontFiles("NotoSans", "notos", "notosbo", "notosit", None, None, unicode=True)
+# The directory label of fonts that come from a package rather than a directory.
+PACKAGED_FONTS = "pymupdf-fonts"
 
 
 @dataclass(frozen=True)
@@ -264,25 +270,49 @@ class FontSet:
         return sorted(ch for ch in wanted if not any(ord(ch) in cmap for cmap in self._charmaps))
 
 
-def _register(name: str, path: Path) -> frozenset[int]:
+def _register(name: str, font: Path | bytes) -> frozenset[int]:
     if name not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(name, str(path)))
+        source = io.BytesIO(font) if isinstance(font, bytes) else str(font)
+        pdfmetrics.registerFont(TTFont(name, source))
     return frozenset(pdfmetrics.getFont(name).face.charToGlyph)
+
+
+def _directory_fonts(directory: str) -> Callable[[str], Path | None]:
+    def find(filename: str) -> Path | None:
+        path = Path(directory, filename)
+        return path if path.is_file() else None
+
+    return find
+
+
+def _packaged_font(name: str) -> bytes | None:
+    try:
+        import pymupdf_fonts  # in the documents layer only
+    except ImportError:
+        return None
+    try:
+        font: bytes = pymupdf_fonts.myfont(name)
+    except Exception:  # an unknown name, or a package build without that face
+        return None
+    return font
 
 
 def choose_fonts(font_dir: str | None = None) -> FontSet:
     """Register (once per process) and return the first available family.
 
-    Order: DejaVu in ``font_dir``, DejaVu in :data:`SYSTEM_DEJAVU_DIR`, then reportlab's
-    bundled Vera, which always exists but has no Greek or Cyrillic (logged as a warning).
+    Order: DejaVu in ``font_dir``, DejaVu in :data:`SYSTEM_DEJAVU_DIR`, Noto Sans from the
+    ``pymupdf-fonts`` package (:data:`PACKAGED_FONTS`), then reportlab's bundled Vera, which
+    always exists but has no Greek or Cyrillic (logged as a warning).
     """
-    candidates: list[tuple[str, _FontFiles]] = []
+    candidates: list[tuple[str, _FontFiles, Callable[[str], Path | bytes | None]]] = []
     if font_dir:
-        candidates.append((font_dir, _DEJAVU))
-    candidates.append((SYSTEM_DEJAVU_DIR, _DEJAVU))
-    candidates.append((_REPORTLAB_FONT_DIR, _VERA))
-    for directory, files in candidates:
-        if not all(Path(directory, f).is_file() for f in (files.regular, files.bold)):
+        candidates.append((font_dir, _DEJAVU, _directory_fonts(font_dir)))
+    candidates.append((SYSTEM_DEJAVU_DIR, _DEJAVU, _directory_fonts(SYSTEM_DEJAVU_DIR)))
+    candidates.append((PACKAGED_FONTS, _NOTO, _packaged_font))
+    candidates.append((_REPORTLAB_FONT_DIR, _VERA, _directory_fonts(_REPORTLAB_FONT_DIR)))
+    for directory, files, load in candidates:
+        regular, bold = load(files.regular), load(files.bold)
+        if regular is None or bold is None:
             continue
         # Names include the directory, so two font_dirs never collide in reportlab's
         # process-global registry.
@@ -292,10 +322,12 @@ def choose_fonts(font_dir: str | None = None) -> FontSet:
         with _register_lock:
             for role in ("regular", "bold", "italic", "serif", "serif_bold"):
                 filename = getattr(files, role)
-                path = Path(directory, filename) if filename else None
-                if path is not None and path.is_file():
+                font = {"regular": regular, "bold": bold}.get(role) or (
+                    load(filename) if filename else None
+                )
+                if font is not None:
                     names[role] = f"Pagewise{files.family}-{role}-{suffix}"
-                    charmaps.append(_register(names[role], path))
+                    charmaps.append(_register(names[role], font))
             pdfmetrics.registerFontFamily(
                 names["regular"],
                 normal=names["regular"],
@@ -305,8 +337,8 @@ def choose_fonts(font_dir: str | None = None) -> FontSet:
             )
         if not files.unicode:
             LOG.warning(
-                "DejaVu fonts not found (font_dir=%r, %s): using reportlab's Vera, which has "
-                "no Greek or Cyrillic glyphs",
+                "DejaVu fonts not found (font_dir=%r, %s) nor pymupdf-fonts: using reportlab's "
+                "Vera, which has no Greek or Cyrillic glyphs",
                 font_dir,
                 SYSTEM_DEJAVU_DIR,
             )
