@@ -128,7 +128,7 @@ start_localstack() {
     env GATEWAY_LISTEN="127.0.0.1:$LOCALSTACK_PORT" GATEWAY_SERVER=hypercorn \
       OVERRIDE_IN_DOCKER=0 DNS_ADDRESS=0 SKIP_SSL_CERT_DOWNLOAD=1 \
       S3_SKIP_SIGNATURE_VALIDATION=0 DISABLE_EVENTS=1 \
-      SERVICES=s3,sqs,lambda,stepfunctions,apigateway,cloudformation,iam,sts,logs,events,ssm,secretsmanager \
+      SERVICES=s3,sqs,lambda,stepfunctions,apigateway,cloudformation,iam,sts,logs,events,ssm,secretsmanager,ses \
       LAMBDA_RUNTIME_EXECUTOR=host-process \
       HOST_LAMBDA_PYTHON="$VENVS/lambda-python/bin/python" \
       HOST_LAMBDA_WORK_DIR="$HOME_DIR/lambda" \
@@ -179,6 +179,21 @@ except botocore.exceptions.ClientError:
       || { tail -60 "$HOME_DIR/logs/sam-deploy.log"; die "sam deploy failed"; }
   fi
   log "deployed stack $STACK_NAME"
+  verify_notify_sender
+}
+
+verify_notify_sender() { # SES sends only from a verified identity; LocalStack verifies at once
+  "$VENVS/lambda-python/bin/python" - "$STACK_NAME" <<'PY'
+import sys, boto3, botocore.exceptions
+stack = boto3.client("cloudformation").describe_stacks(StackName=sys.argv[1])["Stacks"][0]
+sender = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}.get("NotifyFromEmail")
+if sender:
+    try:
+        boto3.client("ses").verify_email_identity(EmailAddress=sender)
+        print(f"\033[1m[stack]\033[0m SES sender {sender} verified", file=sys.stderr)
+    except botocore.exceptions.ClientError as error:  # LocalStack started before ses was in SERVICES
+        print(f"[stack] SES unavailable ({error}); no notification emails until LocalStack restarts", file=sys.stderr)
+PY
 }
 
 stack_is_healthy() { # true if the stack does not exist yet or is in a stable, good state

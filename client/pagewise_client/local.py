@@ -13,6 +13,10 @@ import jwt
 LOCAL_JWT_SECRET = "pagewise-local-development-secret-not-for-production"
 LOCAL_JWT_ISSUER = "https://pagewise.local/"
 LOCAL_JWT_AUDIENCE = "pagewise-api"
+# Webhooks on the local stack are signed with this (samconfig.toml WebhookSigningSecret), and
+# emails come from this sender.
+LOCAL_WEBHOOK_SECRET = "pagewise-local-webhook-secret-not-for-production"
+LOCAL_NOTIFY_FROM = "notifications@pagewise.local"
 ROOT = Path(__file__).resolve().parents[2]
 
 

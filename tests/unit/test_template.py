@@ -61,3 +61,23 @@ def test_every_substitution_is_declared_in_the_template() -> None:
     section = template.split("DefinitionSubstitutions:")[1].split("Tracing:")[0]
     declared = set(re.findall(r"^\s+(\w+):", section, flags=re.MULTILINE))
     assert used == declared
+
+
+def test_every_function_that_can_end_a_job_may_queue_its_notification() -> None:
+    from cfnlint.decode import cfn_yaml
+
+    resources = cfn_yaml.load(str(ROOT / "template.yaml"))["Resources"]
+    functions = {
+        name: spec["Properties"]
+        for name, spec in resources.items()
+        if spec["Type"] == "AWS::Serverless::Function" and name not in ("BenchHelloFunction",)
+    }
+    for name, properties in functions.items():
+        if name == "NotifyFunction":
+            continue
+        policies = [next(iter(p)) for p in properties.get("Policies", []) if isinstance(p, dict)]
+        assert "SQSSendMessagePolicy" in policies, name
+    notify = functions["NotifyFunction"]["Events"]["Notifications"]["Properties"]
+    assert notify["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = resources["NotificationsQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] >= 3

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import jwt
+from pagewise.logic.notifications import clean_email
 from pagewise.settings import JwtSettings
 
 # PyJWKClient keeps the key set this long before fetching it again; an unknown `kid` (a key
@@ -17,6 +20,12 @@ class Unauthorized(Exception):
 
 class AuthUnavailable(Exception):
     """The identity provider's key set could not be fetched: our problem, not the caller's."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant: str  # the token's subject
+    email: str | None  # its `email` claim, when it holds one address: where notifications go
 
 
 class TokenVerifier:
@@ -37,6 +46,9 @@ class TokenVerifier:
         )
 
     def tenant(self, authorization: str | None) -> str:
+        return self.caller(authorization).tenant
+
+    def caller(self, authorization: str | None) -> Caller:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized
@@ -64,4 +76,4 @@ class TokenVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip():
             raise Unauthorized
-        return subject
+        return Caller(tenant=subject, email=clean_email(claims.get("email")))

@@ -14,6 +14,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pagewise.data.jobs import JobRepository
 from pagewise.data.mongo import database_for
+from pagewise.data.notifications import final_status_hook
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
@@ -23,7 +24,7 @@ from pagewise.models import Job, Layout
 from pagewise.settings import ApiSettings, JwtSettings
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pagewise_api.auth import AuthUnavailable, TokenVerifier, Unauthorized
+from pagewise_api.auth import AuthUnavailable, Caller, TokenVerifier, Unauthorized
 from pagewise_api.middleware import AccessLog, RequestSizeLimit
 from pagewise_api.schemas import (
     CreateJobBody,
@@ -131,7 +132,7 @@ def create_app(
     if service is None:
         db = database_for(settings)
         service = JobService(
-            jobs=JobRepository(db),
+            jobs=JobRepository(db, on_final=final_status_hook(settings.notifications_queue_url)),
             pages=PageRepository(db),
             results=ResultRepository(db),
             store=DocumentStore(settings.uploads_bucket),
@@ -139,6 +140,7 @@ def create_app(
             upload_max_bytes=settings.upload_max_bytes,
             upload_expiry_seconds=settings.upload_expiry_seconds,
             download_expiry_seconds=settings.download_expiry_seconds,
+            allow_local_callbacks=settings.allow_local_callbacks,
         )
     jobs = service
     app = FastAPI(title="Pagewise", version="1.0.0", docs_url=None)
@@ -180,11 +182,16 @@ def create_app(
         }.get(error.status_code, "error")
         return _error(request, error.status_code, code, str(error.detail))
 
-    def tenant(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
-        caller = verifier.tenant(authorization)
-        request.state.tenant = caller  # for the access log
+    def identity(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
+        caller = verifier.caller(authorization)
+        request.state.tenant = caller.tenant  # for the access log
         return caller
 
+    def tenant(caller: Annotated[Caller, Depends(identity)]) -> str:
+        return caller.tenant
+
+    # The creating routes need the token's email claim too; the others, the tenant only.
+    Identity = Annotated[Caller, Depends(identity)]
     Tenant = Annotated[str, Depends(tenant)]
 
     def owned_job(job_id: str, caller: Tenant) -> Job:
@@ -220,8 +227,10 @@ def create_app(
         return JSONResponse(body.model_dump(), status_code=200 if healthy else 503)
 
     @app.post(f"{API}/jobs", status_code=201, response_model=CreateJobResponse, responses=errors)
-    def create_job(body: CreateJobBody, caller: Tenant, request: Request) -> CreateJobResponse:
-        created = jobs.create(caller, NewJobRequest(**body.model_dump()))
+    def create_job(body: CreateJobBody, caller: Identity, request: Request) -> CreateJobResponse:
+        created = jobs.create(
+            caller.tenant, NewJobRequest(**body.model_dump(), notify_email=caller.email)
+        )
         request.state.job_id = created.job.job_id  # the access log's correlation id
         return CreateJobResponse(
             job_id=created.job.job_id,
@@ -243,18 +252,19 @@ def create_app(
         responses=errors,
     )
     def upload_job(
-        caller: Tenant,
+        caller: Identity,
         request: Request,
         file: Annotated[UploadFile, File()],
         client_name: Annotated[str | None, Form(max_length=200)] = None,
         report_id: Annotated[str | None, Form(max_length=200)] = None,
         source_language: Annotated[str | None, Form(max_length=20)] = None,
         layout: Annotated[Layout, Form()] = "standard",
+        callback_url: Annotated[str | None, Form(max_length=2048)] = None,
     ) -> LegacyUploadResponse:
         # Read one byte past the limit: enough to refuse a larger file without holding it.
         content = file.file.read(settings.one_shot_max_bytes + 1)
         job = jobs.create_with_content(
-            caller,
+            caller.tenant,
             file.filename or "document",
             content,
             client_name,
@@ -262,6 +272,8 @@ def create_app(
             settings.one_shot_max_bytes,
             source_language=source_language,
             layout=layout,
+            callback_url=callback_url,
+            notify_email=caller.email,
         )
         request.state.job_id = job.job_id  # the access log's correlation id
         return LegacyUploadResponse(

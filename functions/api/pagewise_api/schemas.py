@@ -25,6 +25,12 @@ class CreateJobBody(BaseModel):
         description="standard: legal and plain English; bilingual: source and translation "
         "side by side.",
     )
+    callback_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="Called once the job is completed or failed: a signed JSON POST (see "
+        "README, Notifications). https only; private and link-local addresses are refused.",
+    )
 
 
 class UploadForm(BaseModel):

@@ -88,6 +88,18 @@ class SummaryInfo(BaseModel):
     completion_tokens: int = 0
 
 
+class NotificationRecord(BaseModel):
+    """What the notify function has delivered for a finished job, so a redelivered message
+    never sends the email twice and stops posting the webhook once it got through."""
+
+    email_sent_at: datetime | None = None
+    webhook_attempts: int = 0
+    webhook_last_status: str | None = None
+    webhook_delivered_at: datetime | None = None
+    # A refusal that retrying cannot fix (a 4xx other than 408/429, a forbidden address).
+    webhook_gave_up_at: datetime | None = None
+
+
 class Job(BaseModel):
     """One document of ``original_files``."""
 
@@ -117,6 +129,11 @@ class Job(BaseModel):
     updated_at: datetime
     completed_at: datetime | None = None
     status_history: list[StatusChange] = Field(default_factory=list)
+    # Notifications once the job is completed or failed: the creator's address (the token's
+    # `email` claim) and the caller's webhook; see logic/notifications.py.
+    notify_email: str | None = None
+    callback_url: str | None = None
+    notifications: NotificationRecord = Field(default_factory=NotificationRecord)
 
 
 PageSource = Literal["text_layer", "ocr", "blank"]

@@ -15,6 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pagewise.documents.language import SHIPPED_TESSERACT_LANGUAGES
 
 
+def _empty_is_unset(value: str | None) -> str | None:
+    # CloudFormation parameters cannot be null: an empty string means "not set".
+    return value or None
+
+
 class _EnvironmentSettings(BaseModel):
     model_config = ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
 
@@ -30,6 +35,11 @@ class StoreSettings(_EnvironmentSettings):
     mongodb_database: str = Field(default="pagewise", alias="MONGODB_DATABASE")
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
     mongodb_timeout_ms: int = Field(default=5000, alias="MONGODB_TIMEOUT_MS", gt=0)
+    # Where a job's final compare-and-set posts {job_id} for the notify function (any function
+    # may end a job: ingest, the API, every pipeline state). Unset: no notifications.
+    notifications_queue_url: str | None = Field(default=None, alias="NOTIFICATIONS_QUEUE_URL")
+
+    _unset_queue = field_validator("notifications_queue_url")(_empty_is_unset)
 
 
 class JwtSettings(_EnvironmentSettings):
@@ -85,6 +95,8 @@ class ApiSettings(StoreSettings):
     # The web page's "get a dev token" helper (POST /api/v1/dev/tokens mints HS256 tokens with
     # JWT_SECRET). template.yaml sets it on the local stack only; never enable it in AWS.
     local_dev_tokens: bool = Field(default=False, alias="LOCAL_DEV_TOKENS")
+    # callback_url may be http://127.0.0.1 or localhost: the local stack only (SSRF guard).
+    allow_local_callbacks: bool = Field(default=False, alias="ALLOW_LOCAL_CALLBACKS")
 
 
 class IngestSettings(StoreSettings):
@@ -117,12 +129,33 @@ class PipelineSettings(StoreSettings):
     llm_max_retries: int = Field(default=1, alias="LLM_MAX_RETRIES", ge=0, le=3)
     llm_max_context_tokens: int = Field(default=100_000, alias="LLM_MAX_CONTEXT_TOKENS", ge=1_000)
 
-    @field_validator("llm_base_url", "llm_api_key", "llm_api_key_secret", "llm_api_key_parameter")
-    @classmethod
-    def _empty_is_unset(cls, value: str | None) -> str | None:
-        # CloudFormation parameters cannot be null: an empty string means "not set".
-        return value or None
+    _unset = field_validator(
+        "llm_base_url", "llm_api_key", "llm_api_key_secret", "llm_api_key_parameter"
+    )(_empty_is_unset)
 
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_model.strip())
+
+
+class NotifySettings(StoreSettings):
+    """The notify function: email through SES, webhooks signed with a secret."""
+
+    # SES sender; must be a verified identity (the local stack's deploy verifies it).
+    from_email: str | None = Field(default=None, alias="NOTIFY_FROM_EMAIL")
+    # Links in the email and the webhook body point at the public API.
+    public_api_url: str = Field(alias="PUBLIC_API_URL", min_length=1)
+    # The webhook signing secret: the environment (local stack), else a Secrets Manager secret
+    # or an SSM SecureString parameter (AWS), read once per container and cached.
+    webhook_secret: str | None = Field(default=None, alias="WEBHOOK_SECRET", repr=False)
+    webhook_secret_arn: str | None = Field(default=None, alias="WEBHOOK_SECRET_ARN")
+    webhook_secret_parameter: str | None = Field(default=None, alias="WEBHOOK_SECRET_PARAMETER")
+    allow_local_callbacks: bool = Field(default=False, alias="ALLOW_LOCAL_CALLBACKS")
+    webhook_timeout_seconds: float = Field(default=10, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=30)
+    # A failed delivery comes back after base * 2^(receive count - 1) seconds, at most max.
+    retry_base_seconds: int = Field(default=30, alias="NOTIFY_RETRY_BASE_SECONDS", ge=0, le=900)
+    retry_max_seconds: int = Field(default=900, alias="NOTIFY_RETRY_MAX_SECONDS", ge=0, le=43200)
+
+    _unset = field_validator(
+        "from_email", "webhook_secret", "webhook_secret_arn", "webhook_secret_parameter"
+    )(_empty_is_unset)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from pagewise.data.jobs import JobRepository
 from pagewise.data.mongo import database_for
+from pagewise.data.notifications import final_status_hook
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
 from pagewise.data.secrets import llm_api_key
@@ -38,7 +39,7 @@ def pipeline_from_environment() -> Pipeline:
     db = database_for(settings)
     return Pipeline(
         settings=settings,
-        jobs=JobRepository(db),
+        jobs=JobRepository(db, on_final=final_status_hook(settings.notifications_queue_url)),
         pages=PageRepository(db),
         results=ResultRepository(db),
         store=DocumentStore(settings.uploads_bucket),

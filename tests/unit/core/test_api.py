@@ -326,3 +326,34 @@ def test_a_job_whose_upload_never_came_fails_as_expired(
     assert "15 minutes" in details["error_message"]
     listed = api.get("/api/v1/jobs", headers=_auth(a_token())).json()["jobs"]
     assert [job["status"] for job in listed if job["job_id"] == job_id] == ["failed"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://hooks.example.com/pagewise",  # not https
+        "https://169.254.169.254/latest/meta-data/",  # instance metadata
+        "https://10.0.0.7/hook",
+        "http://127.0.0.1:8080/hook",  # local callbacks are for the local stack only
+        "https://user:pw@hooks.example.com/",
+    ],
+)
+def test_a_callback_url_pagewise_must_not_call_is_refused(api: TestClient, url: str) -> None:
+    response = _create(api, a_token(), callback_url=url)
+    assert response.status_code == 422
+    assert "callback_url" in response.json()["message"]
+
+
+def test_the_job_keeps_its_callback_url_and_the_tokens_email(
+    api: TestClient, db: Database[dict[str, Any]]
+) -> None:
+    token = a_token(email="alice@example.com")
+    created = _create(api, token, callback_url="https://hooks.example.com/pagewise?x=1")
+    assert created.status_code == 201
+    stored = JobRepository(db).get(created.json()["job_id"])
+    assert stored is not None
+    assert stored.callback_url == "https://hooks.example.com/pagewise?x=1"
+    assert stored.notify_email == "alice@example.com"
+    # A token without a usable email claim: no email, and the job is still created.
+    plain = _create(api, a_token(email="not an address"))
+    assert JobRepository(db).get(plain.json()["job_id"]).notify_email is None  # type: ignore[union-attr]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +13,8 @@ from pymongo import ReturnDocument
 from pymongo.database import Database
 
 from pagewise.models import TERMINAL_STATUSES, Job, JobStatus, statuses_before
+
+LOG = logging.getLogger(__name__)
 
 
 def new_job_id() -> str:
@@ -35,8 +39,22 @@ def _now() -> datetime:
 
 
 class JobRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_final: Callable[[Job], None] | None = None) -> None:
         self._collection = db.original_files
+        # Called once per job, by whichever writer's compare-and-set made it completed or
+        # failed (ingest, the API, any pipeline state): the notifications queue.
+        self._on_final = on_final
+
+    def _became_final(self, job: Job) -> None:
+        if self._on_final is None:
+            return
+        try:
+            self._on_final(job)
+        except Exception:
+            # The status is written and stays: a notification must never fail the job.
+            LOG.exception(
+                "job %s is %s; its notification was not queued", job.job_id, job.processing_status
+            )
 
     def insert(self, job: Job) -> None:
         document = job.model_dump(exclude={"job_id"})
@@ -80,7 +98,12 @@ class JobRepository:
             },
             return_document=ReturnDocument.AFTER,
         )
-        return _to_job(document) if document else None
+        if document is None:
+            return None
+        job = _to_job(document)
+        if to in TERMINAL_STATUSES:
+            self._became_final(job)
+        return job
 
     def update_fields(self, job_id: str, **fields: Any) -> None:
         """Set fields that are not the status (counts, pointers) while the job is not terminal."""
@@ -131,7 +154,34 @@ class JobRepository:
             },
             return_document=ReturnDocument.AFTER,
         )
-        return _to_job(document) if document else None
+        if document is None:
+            return None
+        job = _to_job(document)
+        self._became_final(job)
+        return job
+
+    # -- the notify function's record of what it delivered ---------------------------------
+
+    def mark_email_sent(self, job_id: str, at: datetime) -> bool:
+        """Record the email once; False when another delivery recorded it first."""
+        result = self._collection.update_one(
+            {"_id": ObjectId(job_id), "notifications.email_sent_at": None},
+            {"$set": {"notifications.email_sent_at": at}},
+        )
+        return result.modified_count == 1
+
+    def record_webhook_attempt(
+        self, job_id: str, status: str, delivered: bool, gave_up: bool, at: datetime
+    ) -> None:
+        fields: dict[str, Any] = {"notifications.webhook_last_status": status}
+        if delivered:
+            fields["notifications.webhook_delivered_at"] = at
+        if gave_up:
+            fields["notifications.webhook_gave_up_at"] = at
+        self._collection.update_one(
+            {"_id": ObjectId(job_id)},
+            {"$set": fields, "$inc": {"notifications.webhook_attempts": 1}},
+        )
 
     def claim_failure_report(self, job_id: str) -> bool:
         """True once per failed job, to the first caller: a failure reaches MarkFailed more

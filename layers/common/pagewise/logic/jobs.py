@@ -17,6 +17,7 @@ from pagewise.documents.errors import DocumentError
 from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
 from pagewise.logic.history import ExecutionTimeline, summarise_history
 from pagewise.logic.ingest import accept_upload
+from pagewise.logic.notifications import CallbackUrlRefused, check_callback_url
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
 
 ACCEPTED_CONTENT_TYPES = {
@@ -57,6 +58,9 @@ class NewJobRequest:
     report_id: str | None = None
     source_language: str | None = None
     layout: Layout = "standard"
+    callback_url: str | None = None
+    # The creator's address (the token's `email` claim), told when the job ends.
+    notify_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class JobService:
     upload_max_bytes: int
     upload_expiry_seconds: int
     download_expiry_seconds: int
+    # The local stack lets callback_url be http://127.0.0.1; AWS never does.
+    allow_local_callbacks: bool = False
 
     def create(self, tenant: str, request: NewJobRequest) -> CreatedJob:
         content_type = request.content_type.split(";")[0].strip().lower()
@@ -87,6 +93,11 @@ class JobService:
             )
         if not 0 < request.file_size <= self.upload_max_bytes:
             raise InvalidRequest(f"file_size must be between 1 and {self.upload_max_bytes} bytes")
+        if request.callback_url is not None:
+            try:
+                check_callback_url(request.callback_url, self.allow_local_callbacks)
+            except CallbackUrlRefused as error:
+                raise InvalidRequest(f"callback_url is not accepted: {error}") from error
         job_id = new_job_id()
         key = f"uploads/{tenant}/{job_id}/{safe_file_name(request.file_name)}"
         now = datetime.now(UTC)
@@ -101,6 +112,8 @@ class JobService:
             upload_key=key,
             source_language=request.source_language,
             layout=request.layout,
+            notify_email=request.notify_email,
+            callback_url=request.callback_url,
             processing_status=JobStatus.AWAITING_UPLOAD,
             created_at=now,
             updated_at=now,
@@ -127,6 +140,8 @@ class JobService:
         max_bytes: int,
         source_language: str | None = None,
         layout: Layout = "standard",
+        callback_url: str | None = None,
+        notify_email: str | None = None,
     ) -> Job:
         """The old one-shot upload: the file comes with the request and is queued at once.
 
@@ -150,6 +165,8 @@ class JobService:
                 report_id=report_id,
                 source_language=source_language,
                 layout=layout,
+                callback_url=callback_url,
+                notify_email=notify_email,
             ),
         )
         self.store.write(created.job.upload_key, content, CONTENT_TYPES[kind])

@@ -1,0 +1,76 @@
+"""Notify: a finished job's email (SES) and signed webhook, from the notifications queue.
+
+A record whose webhook (or email) did not get through fails, alone (partial batch
+response), and comes back after an exponential backoff set on its visibility; after the
+queue's maxReceiveCount it goes to the dead-letter queue. What was delivered is recorded on
+the job, so a redelivery never sends the email twice.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pagewise.data.jobs import JobRepository
+from pagewise.data.mongo import database_for
+from pagewise.data.notifications import HttpWebhookPoster, NotificationQueue, SesEmailSender
+from pagewise.data.secrets import webhook_secret
+from pagewise.events import JobPointer
+from pagewise.logic.notifications import DeliveryIncomplete, Notifier, retry_delay
+from pagewise.settings import NotifySettings
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.SQS)
+settings = NotifySettings.from_environment()
+queue = NotificationQueue(settings.notifications_queue_url or "")
+
+
+def _secret() -> str:
+    secret = webhook_secret(settings)
+    if not secret:
+        raise RuntimeError("no webhook signing secret configured")
+    return secret
+
+
+notifier = Notifier(
+    ledger=JobRepository(database_for(settings)),
+    # No sender configured: webhooks only.
+    email=SesEmailSender(settings.from_email) if settings.from_email else None,
+    webhook=HttpWebhookPoster(settings.webhook_timeout_seconds, settings.allow_local_callbacks),
+    secret=_secret,
+    api_url=settings.public_api_url,
+)
+
+
+def record_handler(record: SQSRecord) -> None:
+    pointer = JobPointer.model_validate_json(record.body)
+    logger.set_correlation_id(pointer.job_id)
+    try:
+        outcome = notifier.deliver(pointer.job_id)
+    except DeliveryIncomplete as error:
+        receives = int(record.attributes.approximate_receive_count or 1)
+        delay = retry_delay(receives, settings.retry_base_seconds, settings.retry_max_seconds)
+        logger.warning(
+            "notification incomplete; retrying",
+            extra={"problem": str(error), "receive_count": receives, "retry_in_s": delay},
+        )
+        if settings.notifications_queue_url:
+            try:
+                queue.redeliver_after(record.receipt_handle, delay)
+            except Exception:  # then it comes back after the queue's visibility timeout
+                logger.exception("could not set the retry delay")
+        raise
+    logger.info("notified", extra=outcome)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
