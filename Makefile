@@ -61,9 +61,9 @@ unit: dev ## unit tests (no local stack needed)
 stack-tests: ## integration and e2e tests against the running, deployed local stack
 	$(DEV)/python -m pytest tests/integration tests/e2e -q
 
-bench: up ## benchmarks against the running stack (not part of `make test`; smoke runs are)
-	$(DEV)/python bench/api_latency.py
-	$(DEV)/python bench/ocr_throughput.py
+bench: up ## every benchmark against the running stack, one table, bench/RESULTS.md (smoke runs are in `make test`)
+	scripts/install-bench-deps.sh
+	$(DEV)/python bench/run.py
 
 # Installs what the tests need, starts and deploys the stack, runs every test, and stops the
 # stack again if it was not running before.

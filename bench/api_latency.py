@@ -30,6 +30,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT / "functions" / "api")]
 
+from benchkit import Figure, deployed_environment  # noqa: E402
+from benchkit import table as figures_table  # noqa: E402
 from pagewise_client.local import local_token, stack_outputs  # noqa: E402
 
 JOB_BODY = {"file_name": "contrato.pdf", "content_type": "application/pdf", "file_size": 1234}
@@ -54,7 +56,7 @@ class Latency:
 
 
 def measure(
-    path: str, operation: str, call: Callable[[], None], count: int, warmup: int
+    path: str, operation: str, call: Callable[[], object], count: int, warmup: int
 ) -> Latency:
     for _ in range(warmup):
         call()
@@ -163,25 +165,6 @@ class _Context:
         return 30_000
 
 
-def deployed_environment(logical_id: str, stack: str = "pagewise") -> dict[str, str]:
-    """The environment the deployed function runs with, plus the local AWS endpoint."""
-    import boto3
-
-    local = {
-        "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }
-    os.environ.update(local)
-    name = boto3.client("cloudformation").describe_stack_resource(
-        StackName=stack, LogicalResourceId=logical_id
-    )["StackResourceDetail"]["PhysicalResourceId"]
-    configured = boto3.client("lambda").get_function_configuration(FunctionName=name)
-    return {**configured["Environment"]["Variables"], **local}
-
-
 def in_process_latencies(status_job: str, count: int, warmup: int) -> list[Latency]:
     os.environ.update(deployed_environment("ApiFunction"))
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the access log would drown the table
@@ -251,6 +234,23 @@ def table(results: list[Latency]) -> str:
     return "\n".join(lines)
 
 
+def figures(results: list[Latency]) -> list[Figure]:
+    """The latencies as rows of the results table: p50 against the bare hello's p50."""
+    baselines = {r.path: r for r in results if r.operation == "bare Mangum hello"}
+    return [
+        Figure(
+            "API latency",
+            f"{r.path} {r.operation} p50 (n={len(r.samples_ms)})",
+            r.p50,
+            "ms",
+            f"{r.path} bare Mangum hello p50" if r is not baselines[r.path] else "",
+            baselines[r.path].p50 if r is not baselines[r.path] else None,
+            f"p95 {r.percentile(95):.1f} ms, p99 {r.percentile(99):.1f} ms",
+        )
+        for r in results
+    ]
+
+
 def run(count: int, warmup: int) -> list[Latency]:
     api_url = stack_outputs()["ApiUrl"]
     status_job = completed_job(api_url)
@@ -267,7 +267,10 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="5 requests each: does it run?")
     args = parser.parse_args()
     count, warmup = (5, 1) if args.smoke else (args.requests, args.warmup)
-    print(table(run(count, warmup)))
+    results = run(count, warmup)
+    print(table(results))
+    print()
+    print(figures_table(figures(results)))
 
 
 if __name__ == "__main__":

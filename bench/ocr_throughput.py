@@ -2,9 +2,9 @@
 (upload to `ocr_completed`) on a scanned PDF, next to, on the same pages in the same run:
 
 (a) raw `tesseract` with OMP_THREAD_LIMIT=1, one process per core, on the same rasterised
-    pages (PNM at 300 dpi): the practical ceiling of this machine;
-(b) `ocrmypdf --force-ocr` on the same PDF, when installed: the tool users would otherwise
-    pick.
+    pages (PNM at 300 dpi): the practical ceiling of this machine, and the baseline;
+(b) `ocrmypdf --force-ocr` on the same PDF (installed by scripts/install-bench-deps.sh): the
+    tool users would otherwise pick.
 
 Needs the local stack (`make up`). Usage: python bench/ocr_throughput.py [--pages 8 32] [--smoke]
 """
@@ -15,25 +15,17 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pymupdf
-from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token, stack_outputs
+from benchkit import Figure, StackRun, make_pdf, run_job, table
 
-ROOT = Path(__file__).resolve().parents[1]
-PARAGRAPH = (
-    "CLÁUSULA {n}. El arrendatario se obliga a pagar la renta pactada dentro de los cinco "
-    "primeros días de cada mes, mediante transferencia a la cuenta designada por el "
-    "arrendador. El retraso en el pago devengará el interés legal del dinero incrementado en "
-    "dos puntos, sin perjuicio de la facultad del arrendador de resolver el contrato. "
-)
+BENCHMARK = "OCR throughput"
+LANGUAGES = "spa+eng"
 
 
 @dataclass(frozen=True)
@@ -47,46 +39,7 @@ class Throughput:
         return self.pages / self.seconds * 60
 
 
-def scanned_pdf(path: Path, pages: int) -> Path:
-    """A PDF of image-only pages (300 dpi greyscale scans of a page full of text)."""
-    with pymupdf.open() as out:
-        for number in range(1, pages + 1):
-            with pymupdf.open() as source:
-                page = source.new_page(width=595, height=842)
-                text = "".join(PARAGRAPH.format(n=number * 10 + k) for k in range(8))
-                page.insert_textbox(pymupdf.Rect(60, 60, 535, 780), text, fontsize=11)
-                pixmap = page.get_pixmap(dpi=300, colorspace=pymupdf.csGRAY)
-            scan = out.new_page(width=595, height=842)
-            # JPEG, as scanners write them (a PNG of a 300-dpi page is several MB).
-            scan.insert_image(scan.rect, stream=pixmap.tobytes("jpeg", jpg_quality=80))
-        out.save(path)
-    return path
-
-
-def through_the_stack(pdf: Path) -> Throughput:
-    client = PagewiseClient(stack_outputs()["ApiUrl"], local_token(f"bench-{uuid.uuid4().hex[:6]}"))
-    created = client.create_job(pdf, source_language="es")
-    started = time.monotonic()
-    client.upload(created["upload"], pdf)
-    reached: dict[str, float] = {}
-
-    def note(status: dict[str, object]) -> None:
-        details = status["details"]
-        assert isinstance(details, dict)
-        reached.setdefault(str(details["processing_status"]), time.monotonic() - started)
-
-    final = client.wait(created["job_id"], timeout_seconds=1800, on_change=note, interval=0.25)
-    details = final["details"]
-    if details["processing_status"] != "completed":
-        raise SystemExit(
-            f"the bench job failed: {details['error_code']} {details['error_message']}"
-        )
-    # The moment the last page's OCR was recorded; translation starts right after.
-    ocr_done = reached.get("ocr_completed") or reached["translation_started"]
-    return Throughput("Pagewise, upload to ocr_completed", int(details["total_pages"]), ocr_done)
-
-
-def raw_tesseract(pdf: Path, workdir: Path, languages: str = "spa+eng") -> Throughput:
+def raw_tesseract(pdf: Path, workdir: Path) -> Throughput:
     images = []
     with pymupdf.open(pdf) as doc:
         for index, page in enumerate(doc):
@@ -97,7 +50,7 @@ def raw_tesseract(pdf: Path, workdir: Path, languages: str = "spa+eng") -> Throu
 
     def ocr(image: Path) -> None:
         subprocess.run(
-            ["tesseract", str(image), "stdout", "-l", languages, "--dpi", "300"],
+            ["tesseract", str(image), "stdout", "-l", LANGUAGES, "--dpi", "300"],
             check=True,
             capture_output=True,
             env=env,
@@ -120,7 +73,7 @@ def ocrmypdf(pdf: Path, workdir: Path) -> Throughput | None:
             "ocrmypdf",
             "--force-ocr",
             "-l",
-            "spa+eng",
+            LANGUAGES,
             "--jobs",
             str(os.cpu_count() or 1),
             "--output-type",
@@ -137,33 +90,45 @@ def ocrmypdf(pdf: Path, workdir: Path) -> Throughput | None:
     return Throughput("ocrmypdf --force-ocr", pages, time.monotonic() - started)
 
 
-def table(rows: list[tuple[Throughput, Throughput]]) -> str:
-    lines = [
-        "| measurement | pages | seconds | pages/min | ratio to raw tesseract |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for measured, baseline in rows:
-        ratio = measured.pages_per_minute / baseline.pages_per_minute
-        lines.append(
-            f"| {measured.name} | {measured.pages} | {measured.seconds:.1f} | "
-            f"{measured.pages_per_minute:.1f} | {ratio:.2f} |"
-        )
-    return "\n".join(lines)
+def _figure(measured: Throughput, baseline: Throughput, note: str = "") -> Figure:
+    return Figure(
+        BENCHMARK,
+        f"{measured.name}, {measured.pages} pages ({measured.seconds:.1f} s)",
+        measured.pages_per_minute,
+        "pages/min",
+        baseline.name if measured is not baseline else "",
+        baseline.pages_per_minute if measured is not baseline else None,
+        note,
+    )
 
 
-def run(page_counts: list[int]) -> str:
-    rows: list[tuple[Throughput, Throughput]] = []
+def run(page_counts: list[int]) -> tuple[list[Figure], dict[int, StackRun]]:
+    """The figures, and each scanned document's run through the stack (the born-digital
+    benchmark compares itself with them)."""
+    figures: list[Figure] = []
+    stack_runs: dict[int, StackRun] = {}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for pages in page_counts:
-            pdf = scanned_pdf(workdir / f"scan-{pages}.pdf", pages)
+            pdf = make_pdf(workdir / f"scan-{pages}.pdf", scanned=pages)
             baseline = raw_tesseract(pdf, workdir)
-            rows.append((baseline, baseline))
-            rows.append((through_the_stack(pdf), baseline))
+            figures.append(_figure(baseline, baseline, "baseline"))
+            stack = run_job(pdf, "bench-ocr", source_language="es")
+            stack_runs[pages] = stack
+            through = Throughput(
+                "Pagewise, upload to ocr_completed", stack.pages, stack.ocr_seconds
+            )
+            figures.append(
+                _figure(through, baseline, f"upload to completed: {stack.total_seconds:.1f} s")
+            )
             other = ocrmypdf(pdf, workdir)
             if other is not None:
-                rows.append((other, baseline))
-    return table(rows)
+                figures.append(_figure(other, baseline))
+            else:
+                figures.append(
+                    Figure(BENCHMARK, f"ocrmypdf, {pages} pages", 0, "", note="not installed")
+                )
+    return figures, stack_runs
 
 
 def main() -> None:
@@ -171,8 +136,8 @@ def main() -> None:
     parser.add_argument("--pages", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--smoke", action="store_true", help="one 1-page document: does it run?")
     args = parser.parse_args()
-    print(run([1] if args.smoke else args.pages))
+    print(table(run([1] if args.smoke else args.pages)[0]))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

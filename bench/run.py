@@ -1,0 +1,84 @@
+"""`make bench`: every benchmark against the running local stack, in one run, as ONE table of
+figures each with its ratio to the baseline measured in the same run; written to
+bench/RESULTS.md with the machine's description.
+
+Order matters a little: the OCR benchmark's scanned documents are the born-digital
+benchmark's comparison, and cold start runs last so that it reads the REPORT lines of every
+environment the run started.
+
+Usage: python bench/run.py [--smoke] [--out bench/RESULTS.md] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import api_latency
+import born_digital
+import cold_start
+import ocr_throughput
+import overhead
+import scale
+from benchkit import ROOT, Figure, StackRun, results_markdown, table
+
+NAMES = ("ocr", "born-digital", "api", "overhead", "scale", "cold-start")
+
+PREAMBLE = """\
+Produced by `make bench` (bench/run.py); every ratio is to a baseline measured in the same
+run, on the same machine, with the same pages. Absolute times depend on how busy this
+shared 2-core machine was; the ratios are the figures to compare between runs. What each
+benchmark measures, and how, is in the docstring of its script in bench/."""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--smoke", action="store_true", help="tiny inputs: does it all run?")
+    parser.add_argument("--out", type=Path, help="default: bench/RESULTS.md (not with --smoke)")
+    parser.add_argument("--only", nargs="+", choices=NAMES, default=list(NAMES))
+    args = parser.parse_args()
+    smoke: bool = args.smoke
+    out: Path | None = args.out or (None if smoke else ROOT / "bench" / "RESULTS.md")
+
+    scanned: dict[int, StackRun] = {}
+    figures: list[Figure] = []
+
+    def ocr() -> list[Figure]:
+        found, runs = ocr_throughput.run([1] if smoke else [8, 32])
+        scanned.update(runs)
+        return found
+
+    def digital() -> list[Figure]:
+        reference = scanned[max(scanned)] if scanned else None
+        return born_digital.run(3 if smoke else 100, reference, 1 if smoke else 8)
+
+    def api() -> list[Figure]:
+        return api_latency.figures(api_latency.run(*((5, 1) if smoke else (200, 10))))
+
+    steps: dict[str, Callable[[], list[Figure]]] = {
+        "ocr": ocr,
+        "born-digital": digital,
+        "api": api,
+        "overhead": overhead.run,
+        "scale": lambda: scale.run(*((2, 1) if smoke else (20, 5))),
+        "cold-start": lambda: cold_start.run(smoke),
+    }
+    for name in NAMES:
+        if name not in args.only:
+            continue
+        started = time.monotonic()
+        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+        figures += steps[name]()
+        print(f"[bench] {name}: {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+
+    print(table(figures))
+    if out is not None:
+        out.write_text(results_markdown(figures, "Pagewise benchmark results", PREAMBLE))
+        print(f"\nwritten to {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
