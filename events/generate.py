@@ -272,6 +272,12 @@ def events() -> dict[str, dict[str, Any]]:
         "FinishFunction/job.json": job,
         "MarkFailedFunction/caught.json": caught,
         "MarkFailedFunction/timed-out.json": timed_out,
+        # What the job repository posts on the notifications queue when a job ends.
+        "NotifyFunction/job-ended-batch.json": {
+            "Records": [
+                _sqs_record("3f2e1d0c-9b8a-4765-8432-10fedcba9876", job, queue="NotificationsQueue")
+            ]
+        },
     }
 
 
@@ -287,6 +293,9 @@ def environment() -> dict[str, dict[str, str]]:
         "POWERTOOLS_SERVICE_NAME": "pagewise",
         "POWERTOOLS_METRICS_NAMESPACE": "Pagewise",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        # Empty: a local invoke queues no notification. To have it queue one, set the stack's
+        # queue URL (aws sqs list-queues) here.
+        "NOTIFICATIONS_QUEUE_URL": "",
     }
     jwt_settings = {
         "JWT_ALGORITHMS": "HS256",
@@ -304,6 +313,7 @@ def environment() -> dict[str, dict[str, str]]:
             "UPLOAD_MAX_BYTES": "52428800",
             "MAX_REQUEST_BYTES": "6291456",
             "LOCAL_DEV_TOKENS": "1",
+            "ALLOW_LOCAL_CALLBACKS": "1",
         },
         "BenchHelloFunction": dict(common),
         "IngestFunction": {
@@ -318,6 +328,16 @@ def environment() -> dict[str, dict[str, str]]:
         "RenderFunction": dict(common),
         "FinishFunction": dict(common),
         "MarkFailedFunction": dict(common),
+        "NotifyFunction": {
+            **common,
+            "NOTIFY_FROM_EMAIL": "notifications@pagewise.local",
+            # The links in emails and webhooks; the real one is `make outputs`' ApiUrl.
+            "PUBLIC_API_URL": f"{ENDPOINT}/_aws/execute-api/samplepagewiseapi/{STAGE}",
+            "WEBHOOK_SECRET": "pagewise-local-webhook-secret-not-for-production",
+            "WEBHOOK_SECRET_ARN": "",
+            "NOTIFY_RETRY_BASE_SECONDS": "2",
+            "ALLOW_LOCAL_CALLBACKS": "1",
+        },
     }
 
 

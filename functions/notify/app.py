@@ -23,6 +23,7 @@ from pagewise.data.notifications import HttpWebhookPoster, NotificationQueue, Se
 from pagewise.data.secrets import webhook_secret
 from pagewise.events import JobPointer
 from pagewise.logic.notifications import DeliveryIncomplete, Notifier, retry_delay
+from pagewise.observability import tracer
 from pagewise.settings import NotifySettings
 
 logger = Logger()
@@ -70,6 +71,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

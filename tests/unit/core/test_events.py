@@ -330,6 +330,12 @@ def case_mark_failed_timed_out(world: World, capsys: pytest.CaptureFixture[str])
     assert dimensions["error_code"] == "timeout"
 
 
+def case_notify(world: World) -> None:
+    # A finished job with neither an email nor a webhook to notify: nothing owed, no retry.
+    _seed(world, JobStatus.COMPLETED)
+    assert world.invoke("NotifyFunction/job-ended-batch.json") == {"batchItemFailures": []}
+
+
 CASES: dict[str, Callable[..., None]] = {
     "ApiFunction/health.json": case_health,
     "ApiFunction/create-job.json": case_create_job,
@@ -346,6 +352,7 @@ CASES: dict[str, Callable[..., None]] = {
     "FinishFunction/job.json": case_finish,
     "MarkFailedFunction/caught.json": case_mark_failed_caught,
     "MarkFailedFunction/timed-out.json": case_mark_failed_timed_out,
+    "NotifyFunction/job-ended-batch.json": case_notify,
 }
 
 
