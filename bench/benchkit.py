@@ -9,7 +9,6 @@ The benchmarks are scripts (`python bench/<name>.py`), so this module is importe
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import re
@@ -471,12 +470,13 @@ def machine_description() -> dict[str, str]:
     }
 
 
-def results_markdown(figures: list[Figure], title: str, preamble: str = "") -> str:
+def results_markdown(
+    figures: list[Figure], title: str, preamble: str = "", took: dict[str, float] | None = None
+) -> str:
     machine = "\n".join(f"- {key}: {value}" for key, value in machine_description().items())
+    if took:
+        machine += "\n- time each benchmark took: " + ", ".join(
+            f"{name} {seconds:.0f} s" for name, seconds in took.items()
+        )
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return f"# {title}\n\n{preamble}\n\nMeasured {stamp} on:\n\n{machine}\n\n{table(figures)}\n"
-
-
-def dump(figures: list[Figure]) -> str:
-    """The figures as JSON (for tests and for combining runs)."""
-    return json.dumps([f.__dict__ for f in figures], indent=1)

@@ -31,7 +31,13 @@ PREAMBLE = """\
 Produced by `make bench` (bench/run.py); every ratio is to a baseline measured in the same
 run, on the same machine, with the same pages. Absolute times depend on how busy this
 shared 2-core machine was; the ratios are the figures to compare between runs. What each
-benchmark measures, and how, is in the docstring of its script in bench/."""
+benchmark measures, and how, is in the docstring of its script in bench/.
+
+Reading the cold-start rows: the import times are the best of 3 fresh imports each;
+the first-invoke rows cover every execution environment in the logs, most of them started
+during the scale benchmark's burst, when dozens of environments initialise at once on two
+cores, so their Init Durations are those of a loaded machine. The scale run's idle memory
+includes the environments earlier benchmarks left warm."""
 
 
 def main() -> None:
@@ -45,6 +51,7 @@ def main() -> None:
 
     scanned: dict[int, StackRun] = {}
     figures: list[Figure] = []
+    took: dict[str, float] = {}
 
     def ocr() -> list[Figure]:
         found, runs = ocr_throughput.run([1] if smoke else [8, 32])
@@ -72,11 +79,12 @@ def main() -> None:
         started = time.monotonic()
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
         figures += steps[name]()
-        print(f"[bench] {name}: {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+        took[name] = time.monotonic() - started
+        print(f"[bench] {name}: {took[name]:.0f} s", file=sys.stderr, flush=True)
 
     print(table(figures))
     if out is not None:
-        out.write_text(results_markdown(figures, "Pagewise benchmark results", PREAMBLE))
+        out.write_text(results_markdown(figures, "Pagewise benchmark results", PREAMBLE, took))
         print(f"\nwritten to {out}", file=sys.stderr)
 
 
