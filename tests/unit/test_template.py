@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,8 +39,18 @@ def test_sam_validate_lint_passes() -> None:
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
+def _definition(**numbers: int) -> dict[str, Any]:
+    """The ASL as Step Functions gets it: the numeric substitutions (unquoted in the file) set
+    to ``numbers``, the string ones (ARNs) left as their names."""
+    text = ASL.read_text()
+    for name, value in numbers.items():
+        text = text.replace("${" + name + "}", str(value))
+    definition: dict[str, Any] = json.loads(re.sub(r"\$\{(\w+)\}", r"\1", text))
+    return definition
+
+
 def test_state_machine_runs_the_pipeline_in_order_and_catches_failures() -> None:
-    definition = json.loads(ASL.read_text())
+    definition = _definition(OcrPageConcurrency=2, TranslatePageConcurrency=3)
     states = definition["States"]
     order, name = [], definition["StartAt"]
     while name in states:
@@ -51,6 +62,8 @@ def test_state_machine_runs_the_pipeline_in_order_and_catches_failures() -> None
         assert any(c["Next"] == "MarkFailed" and "States.ALL" in c["ErrorEquals"] for c in catches)
         assert states[state].get("Retry") or states[state]["Type"] == "Map"
     assert states["OcrPages"]["ItemProcessor"]["States"]["OcrPage"]["Retry"]
+    assert states["OcrPages"]["MaxConcurrency"] == 2
+    assert states["TranslatePages"]["MaxConcurrency"] == 3
     translate = states["TranslatePages"]["ItemProcessor"]["States"]["TranslatePage"]
     assert {"LlmThrottled", "LlmUnavailable"} <= set(translate["Retry"][0]["ErrorEquals"])
 
