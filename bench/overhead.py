@@ -41,7 +41,7 @@ class Task:
     state: str
     function: str  # logical id
     scheduled_ms: int
-    succeeded_ms: int
+    succeeded_ms: int  # or failed: the end of the attempt
 
     @property
     def ms(self) -> int:
@@ -79,8 +79,9 @@ def tasks(events: list[dict[str, Any]]) -> list[Task]:
         function = str(parameters["FunctionName"]).split(":")[-1].split("-")[1]
         started = by_previous.get(event["id"])
         ended = by_previous.get(started["id"]) if started else None
-        if ended is None or ended["type"] != "TaskSucceeded":
-            raise SystemExit(f"task {state} did not succeed: {ended}")
+        # A failed attempt that the state machine retried is work and waiting all the same.
+        if ended is None or ended["type"] not in ("TaskSucceeded", "TaskFailed", "TaskTimedOut"):
+            raise SystemExit(f"task {state} never ended: {ended}")
         found.append(Task(state, function, _ms(event["timestamp"]), _ms(ended["timestamp"])))
     return found
 

@@ -3,6 +3,7 @@ against the deployed stack and their table rows must hold real figures."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -109,7 +110,11 @@ def test_scale_benchmark_completes_every_job_and_samples_memory() -> None:
     memory = _row(rows, "peak RSS of the local stack")
     # LocalStack alone idles at about 130 MB; the sum must have found its process tree.
     assert _value(memory) > 100, memory
-    assert "Lambda processes" in memory[5] and float(memory[4]) >= 1.0, memory
+    # The jobs ran in Lambda environments (a supervisor and a worker process each), alive
+    # while they ran; the peak is never far below the idle sum taken just before.
+    lambda_processes = re.search(r"(\d+) Lambda processes", memory[5])
+    assert lambda_processes and int(lambda_processes.group(1)) >= 2, memory
+    assert float(memory[4]) >= 0.95, memory
 
 
 def test_cold_start_and_the_results_file(tmp_path: Path) -> None:
