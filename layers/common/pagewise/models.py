@@ -112,6 +112,9 @@ class Job(BaseModel):
     file_size: int
     upload_key: str
     source_language: str | None = None
+    # The language the first OCR'd pages were found in: later pages of the document start
+    # from it instead of probing (set once by OcrPage; the declared source_language wins).
+    detected_language: str | None = None
     # The translated PDF: "standard" (legal and plain English) or "bilingual" (source text and
     # translation side by side).
     layout: Layout = "standard"

@@ -348,6 +348,26 @@ def test_source_language_skips_the_probe(tesseract_calls: TesseractCalls):
 
 
 @needs_tesseract
+def test_document_language_skips_the_probe_and_a_wrong_one_is_corrected(
+    tesseract_calls: TesseractCalls,
+):
+    command, calls = tesseract_calls
+    page = born_digital(PARAGRAPHS["es"])[0]
+    data = image_pdf(scan(page)).tobytes()
+    right = extract_page(data, 1, tesseract_cmd=command, document_language="es")
+    assert (right.ocr_languages, right.language) == ("spa+eng", "es")
+    assert len(calls()) == 1  # the page pass only
+    # Earlier pages were French: this page reads as Spanish, so it is read again with spa.
+    wrong = extract_page(data, 1, tesseract_cmd=command, document_language="fr")
+    assert (wrong.ocr_languages, wrong.language) == ("spa+eng", "es")
+    assert [c.split(" --psm")[0] for c in calls()[1:]] == [
+        "stdin stdout -l fra+eng",
+        "stdin stdout -l spa+eng",
+    ]
+    assert char_error_rate(page.get_text(), wrong.text) < 0.01
+
+
+@needs_tesseract
 @pytest.mark.parametrize(
     ("rotate", "declared"),
     [(90, None), (180, None), (270, None), (180, "es")],

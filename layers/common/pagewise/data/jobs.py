@@ -112,6 +112,13 @@ class JobRepository:
             {"$set": {"updated_at": _now(), **fields}},
         )
 
+    def set_once(self, job_id: str, field: str, value: Any) -> bool:
+        """Set ``field`` unless a value is there already (parallel writers: the first wins)."""
+        result = self._collection.update_one(
+            {"_id": ObjectId(job_id), field: None}, {"$set": {field: value}}
+        )
+        return result.modified_count == 1
+
     def raise_counter(self, job_id: str, field: str, value: int) -> Job | None:
         """Raise a progress counter to ``value``; it never goes down (``$max``)."""
         document = self._collection.find_one_and_update(

@@ -131,6 +131,7 @@ class Pipeline:
                 tesseract_cmd=self.settings.tesseract_cmd,
                 languages=self.settings.ocr_languages,
                 source_language=job.source_language,
+                document_language=job.detected_language,
                 dpi=self.settings.ocr_dpi,
             )
         except DocumentError as error:
@@ -150,6 +151,8 @@ class Pipeline:
             # pair offline and labels the page).
             language=job.source_language or text.language,
         )
+        if text.source != "blank" and text.language and not job.detected_language:
+            self.jobs.set_once(job_id, "detected_language", text.language)
         done = self.pages.count_with(job_id, "source")
         updated = self.jobs.raise_counter(job_id, "current_page", done)
         if updated is not None and updated.total_pages is not None and done >= updated.total_pages:
