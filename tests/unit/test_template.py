@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,33 @@ def test_state_machine_runs_the_pipeline_in_order_and_catches_failures() -> None
     assert states["TranslatePages"]["MaxConcurrency"] == 3
     translate = states["TranslatePages"]["ItemProcessor"]["States"]["TranslatePage"]
     assert {"LlmThrottled", "LlmUnavailable"} <= set(translate["Retry"][0]["ErrorEquals"])
+
+
+def _tasks(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in states.items():
+        if state["Type"] == "Map":
+            yield from _tasks(state["ItemProcessor"]["States"])
+        elif state["Type"] == "Task" and "Retry" in state:
+            yield name, state
+
+
+def test_every_step_outlasts_a_mongodb_restart() -> None:
+    # A failover or restart takes seconds to tens of seconds: each step keeps retrying for
+    # about a minute (full jitter), not the few seconds a Lambda hiccup needs.
+    states = _definition(OcrPageConcurrency=2, TranslatePageConcurrency=2)["States"]
+    for name, state in _tasks(states):
+        # The first retrier that matches (Step Functions tries them in order).
+        retrier = next(
+            r
+            for r in state["Retry"]
+            if "AutoReconnect" in r["ErrorEquals"] or "States.ALL" in r["ErrorEquals"]
+        )
+        if "States.ALL" not in retrier["ErrorEquals"]:
+            assert {"ServerSelectionTimeoutError", "NetworkTimeout"} <= set(retrier["ErrorEquals"])
+        interval, rate = retrier["IntervalSeconds"], retrier["BackoffRate"]
+        cap = retrier.get("MaxDelaySeconds", 3600)
+        window = sum(min(interval * rate**n, cap) for n in range(retrier["MaxAttempts"]))
+        assert window >= 60, (name, window)
 
 
 def test_every_substitution_is_declared_in_the_template() -> None:
