@@ -150,9 +150,16 @@ class StackRun:
 
     @property
     def ocr_seconds(self) -> float:
-        # The moment the last page's OCR was recorded; translation starts right after, so a
-        # poll can miss ocr_completed.
-        return self.reached.get("ocr_completed") or self.reached["translation_started"]
+        # The moment the last page's OCR was recorded. A short job can pass several statuses
+        # between two polls, so take the first status seen from ocr_completed on.
+        after_ocr = [
+            "ocr_completed",
+            "translation_started",
+            "translation_completed",
+            "summarising",
+            "completed",
+        ]
+        return next(self.reached[status] for status in after_ocr if status in self.reached)
 
 
 def submit(api: PagewiseClient, pdf: Path, **extra: Any) -> tuple[str, float, float]:
