@@ -563,11 +563,13 @@ def test_tesseract_languages_add_english_when_shipped():
 
 
 def test_choose_ocr_languages():
-    assert choose_ocr_languages("es") == ("spa+eng", "es")
-    assert choose_ocr_languages("por") == ("por+eng", "pt")
+    assert choose_ocr_languages(["es"]) == ("spa+eng", "es")
+    assert choose_ocr_languages(["por"]) == ("por+eng", "pt")
     # No declared language: the text decides; no text either: every pack.
-    assert choose_ocr_languages(None, text=PARAGRAPHS["it"]) == ("ita+eng", "it")
-    assert choose_ocr_languages(None) == (SHIPPED_TESSERACT_LANGUAGES, None)
+    assert choose_ocr_languages([None], text=PARAGRAPHS["it"]) == ("ita+eng", "it")
+    assert choose_ocr_languages([None]) == (SHIPPED_TESSERACT_LANGUAGES, None)
     # A declared language we have no pack for does not block detection.
-    assert choose_ocr_languages("nl", text=PARAGRAPHS["de"]) == ("deu+eng", "de")
-    assert choose_ocr_languages("es", "eng") == ("eng", None)
+    assert choose_ocr_languages(["nl"], text=PARAGRAPHS["de"]) == ("deu+eng", "de")
+    assert choose_ocr_languages(["es"], "eng") == ("eng", None)
+    # The first hint with a pack wins over later ones and over the text.
+    assert choose_ocr_languages([None, "fr", "es"], text=PARAGRAPHS["de"]) == ("fra+eng", "fr")

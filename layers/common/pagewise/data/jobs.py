@@ -171,11 +171,7 @@ class JobRepository:
 
     def mark_email_sent(self, job_id: str, at: datetime) -> bool:
         """Record the email once; False when another delivery recorded it first."""
-        result = self._collection.update_one(
-            {"_id": ObjectId(job_id), "notifications.email_sent_at": None},
-            {"$set": {"notifications.email_sent_at": at}},
-        )
-        return result.modified_count == 1
+        return self.set_once(job_id, "notifications.email_sent_at", at)
 
     def record_webhook_attempt(
         self, job_id: str, status: str, delivered: bool, gave_up: bool, at: datetime

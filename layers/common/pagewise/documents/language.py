@@ -219,20 +219,21 @@ def tesseract_languages(language: str | None, available: Iterable[str] | str) ->
 
 
 def choose_ocr_languages(
-    source_language: str | None,
+    hints: Iterable[str | None],
     available: str = SHIPPED_TESSERACT_LANGUAGES,
     *,
     text: str | None = None,
 ) -> tuple[str, str | None]:
     """The Tesseract languages to OCR a page with, and the language they were chosen for.
 
-    The job's ``source_language`` (``es`` or ``spa``) wins; else the language detected in
-    ``text`` (a text layer or a first OCR pass); else every pack in ``available`` (measured
-    on a 300-dpi A4 page: 20-80% slower than ``<language>+eng``, and a CER of up to 1.5%
-    where the right pack reads it without error). Returns e.g.
-    ``("spa+eng", "es")`` or ``("eng+spa+fra+...", None)``.
+    The first of ``hints`` (the job's ``source_language``, ``es`` or ``spa``, then weaker
+    guesses) with a pack in ``available`` wins; else the language detected in ``text`` (a
+    text layer or a first OCR pass); else every pack in ``available`` (measured on a 300-dpi
+    A4 page: 20-80% slower than ``<language>+eng``, and a CER of up to 1.5% where the right
+    pack reads it without error). Returns e.g. ``("spa+eng", "es")`` or
+    ``("eng+spa+fra+...", None)``: the language is None exactly when no hint or text named one.
     """
-    for language in (source_language, detect_language(text)):
+    for language in (*hints, detect_language(text)):
         packs = tesseract_languages(language, available)
         if packs is not None:
             return packs, to_iso1(language)

@@ -44,6 +44,7 @@ import pymupdf
 from pagewise.documents.errors import DocumentError
 from pagewise.documents.language import (
     SHIPPED_TESSERACT_LANGUAGES,
+    choose_ocr_languages,
     detect_language,
     tesseract_languages,
     to_iso1,
@@ -552,15 +553,12 @@ class _PageReader:
         rotation = 0
         orientation_checked = not detect_orientation
 
-        language: str | None = None
-        languages: str | None = None
         if len(packs) <= 1:
             languages, language = candidates, to_iso1(candidates)
-        for hint in language_hints:
-            if languages is None and (languages := tesseract_languages(hint, packs)):
-                language = to_iso1(hint)
-        hinted = languages is not None and len(packs) > 1
-        if languages is None:
+        else:
+            languages, language = choose_ocr_languages(language_hints, candidates)
+        hinted = language is not None and len(packs) > 1
+        if language is None and len(packs) > 1:
             # Unknown language: read a band of the page with one pack, and let its stop
             # words name the language. A band that reads badly (English reads clean text in
             # any of our languages at 90+) is the first sign of a page on its side or upside
@@ -575,11 +573,8 @@ class _PageReader:
                         _render(self.page, self.zoom, rotation, self.page_number), rotation
                     )
                     text, _, _ = self._ocr(raster.pnm(*raster.densest_band()), probe_pack)
-            language = detect_language(text)
-            languages = tesseract_languages(language, packs)
-            if languages is None:
-                # Too little text to tell, or a language we have no pack for: read with all.
-                languages, language = candidates, None
+            # Too little text to tell, or a language we have no pack for: read with all.
+            languages, language = choose_ocr_languages((), candidates, text=text)
 
         pass_started = time.perf_counter()
         text, confidence, words = self._ocr(raster.pnm(), languages)

@@ -136,13 +136,14 @@ class Pipeline:
             )
         except DocumentError as error:
             raise self._fail_on_document_error(job_id, error) from error
+        ocr_seconds = round(text.ocr_seconds, 3)
         self.pages.save(
             job_id,
             page,
             source=text.source,
             ocr_text=text.text,
             ocr_confidence=text.confidence,
-            ocr_seconds=round(text.ocr_seconds, 3),
+            ocr_seconds=ocr_seconds,
             ocr_reason=text.reason,
             ocr_rotation=text.rotation if text.source == "ocr" else None,
             ocr_dpi=text.dpi,
@@ -162,7 +163,7 @@ class Pipeline:
             "job_id": job_id,
             "page": page,
             "source": text.source,
-            "ocr_seconds": round(text.ocr_seconds, 3),
+            "ocr_seconds": ocr_seconds,
         }
 
     def translate_page(self, job_id: str, page: int) -> dict[str, Any]:
