@@ -31,7 +31,7 @@ from pagewise_client.local import local_token, stack_outputs
 ROOT = Path(__file__).resolve().parents[1]
 STACK_NAME = "pagewise"
 LOCAL_AWS = {
-    "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+    "AWS_ENDPOINT_URL": f"http://127.0.0.1:{os.environ.get('LOCALSTACK_PORT', '4566')}",
     "AWS_ACCESS_KEY_ID": "test",
     "AWS_SECRET_ACCESS_KEY": "test",
     "AWS_DEFAULT_REGION": "us-east-1",

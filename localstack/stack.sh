@@ -168,18 +168,30 @@ except botocore.exceptions.ClientError:
     delete_stack
   fi
   log "sam deploy"
-  if ! sam deploy --config-env localstack >"$HOME_DIR/logs/sam-deploy.log" 2>&1; then
+  local overrides=()
+  mapfile -t overrides < <(parameter_overrides)
+  if ! sam deploy --config-env localstack --parameter-overrides "${overrides[@]}" >"$HOME_DIR/logs/sam-deploy.log" 2>&1; then
     # LocalStack's CloudFormation cannot update every resource (an API Gateway stage, for one:
     # its update handler is not implemented) and its state after a rollback is unreliable.
     # Locally, the honest way out is a fresh stack; MongoDB keeps its data, S3 does not.
     log "sam deploy could not update the stack (see $HOME_DIR/logs/sam-deploy-failed-update.log): recreating it"
     cp "$HOME_DIR/logs/sam-deploy.log" "$HOME_DIR/logs/sam-deploy-failed-update.log"
     delete_stack
-    sam deploy --config-env localstack >"$HOME_DIR/logs/sam-deploy.log" 2>&1 \
+    sam deploy --config-env localstack --parameter-overrides "${overrides[@]}" >"$HOME_DIR/logs/sam-deploy.log" 2>&1 \
       || { tail -60 "$HOME_DIR/logs/sam-deploy.log"; die "sam deploy failed"; }
   fi
   log "deployed stack $STACK_NAME"
   verify_notify_sender
+}
+
+parameter_overrides() { # samconfig.toml's local overrides, one a line, on this stack's ports
+  "$VENVS/lambda-python/bin/python" - "$ROOT/samconfig.toml" "$LOCALSTACK_PORT" "$MONGO_PORT" <<'PY'
+import sys, tomllib
+config = tomllib.load(open(sys.argv[1], "rb"))
+for item in config["localstack"]["deploy"]["parameters"]["parameter_overrides"]:
+    print(item.replace("127.0.0.1:4566", f"127.0.0.1:{sys.argv[2]}")
+              .replace("127.0.0.1:27017", f"127.0.0.1:{sys.argv[3]}"))
+PY
 }
 
 verify_notify_sender() { # SES sends only from a verified identity; LocalStack verifies at once
@@ -279,7 +291,7 @@ cmd_redrive() {
   dlq_url="$(cmd_outputs | "$VENVS/dev/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["UploadsDeadLetterQueueUrl"])')"
   task="$("$VENVS/dev/bin/python" - "$dlq_url" <<'PY'
 import sys, boto3
-sqs = boto3.client("sqs", endpoint_url="http://127.0.0.1:4566", region_name="us-east-1",
+sqs = boto3.client("sqs", region_name="us-east-1",  # AWS_ENDPOINT_URL: this stack's port
                    aws_access_key_id="test", aws_secret_access_key="test")
 url = sys.argv[1]
 arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -13,7 +13,12 @@ import pytest
 import requests
 from pagewise_client.local import stack_outputs
 
-LOCALSTACK = os.environ.get("PAGEWISE_LOCALSTACK_URL", "http://127.0.0.1:4566")
+# localstack/stack.sh honours the same two variables, so a second stack (another checkout,
+# another PAGEWISE_HOME) can run beside the first one on other ports.
+LOCALSTACK_PORT = int(os.environ.get("LOCALSTACK_PORT", "4566"))
+MONGO_PORT = int(os.environ.get("MONGO_PORT", "27017"))
+LOCALSTACK = os.environ.get("PAGEWISE_LOCALSTACK_URL", f"http://127.0.0.1:{LOCALSTACK_PORT}")
+MONGODB_URI = f"mongodb://127.0.0.1:{MONGO_PORT}/?retryWrites=false&directConnection=true"
 
 
 def aws_client(service: str):  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ from pagewise_client.api import PagewiseClient
 from pagewise_client.local import local_token
 from pymongo import MongoClient
 
-from tests.stack import aws_client, outputs, require_stack
+from tests.stack import MONGODB_URI, aws_client, outputs, require_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"
@@ -64,7 +64,7 @@ def _executions_named(job_id: str) -> int:
 
 
 def _database() -> Any:
-    return MongoClient("mongodb://127.0.0.1:27017/?retryWrites=false&directConnection=true")[
+    return MongoClient(MONGODB_URI)[
         "pagewise"
     ]
 

@@ -3,6 +3,7 @@ execution environment the host executor started."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -10,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import require_stack
+from tests.stack import LOCALSTACK_PORT, MONGO_PORT, require_stack
 
 ROOT = Path(__file__).resolve().parents[2]
-PID_FILES = [ROOT / ".pagewise" / "pids" / f"{name}.pid" for name in ("localstack", "secantus")]
+PID_FILES = [Path(os.environ.get("PAGEWISE_HOME", ROOT / ".pagewise")) / "pids" / f"{name}.pid" for name in ("localstack", "secantus")]
 
 
 def _descendants(roots: set[int]) -> set[int]:
@@ -47,6 +48,6 @@ def test_everything_the_stack_started_listens_on_loopback_only() -> None:
         owners = {int(pid) for pid in re.findall(r"pid=(\d+)", line)}
         if owners & pids:
             ours.append(line.split()[3])  # Local Address:Port
-    assert any(address.endswith(":4566") for address in ours)
-    assert any(address.endswith(":27017") for address in ours)
+    assert any(address.endswith(f":{LOCALSTACK_PORT}") for address in ours)
+    assert any(address.endswith(f":{MONGO_PORT}") for address in ours)
     assert all(address.startswith("127.0.0.1:") for address in ours), ours
