@@ -14,7 +14,10 @@ import pytest
 from tests.stack import LOCALSTACK_PORT, MONGO_PORT, require_stack
 
 ROOT = Path(__file__).resolve().parents[2]
-PID_FILES = [Path(os.environ.get("PAGEWISE_HOME", ROOT / ".pagewise")) / "pids" / f"{name}.pid" for name in ("localstack", "secantus")]
+PID_FILES = [
+    Path(os.environ.get("PAGEWISE_HOME", ROOT / ".pagewise")) / "pids" / f"{name}.pid"
+    for name in ("localstack", "secantus")
+]
 
 
 def _descendants(roots: set[int]) -> set[int]:
