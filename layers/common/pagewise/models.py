@@ -133,7 +133,7 @@ class Job(BaseModel):
     completed_at: datetime | None = None
     status_history: list[StatusChange] = Field(default_factory=list)
     # Notifications once the job is completed or failed: the creator's address (the token's
-    # `email` claim) and the caller's webhook; see logic/notifications.py.
+    # `email` claim) and the caller's webhook; see logic/notifications/.
     notify_email: str | None = None
     callback_url: str | None = None
     notifications: NotificationRecord = Field(default_factory=NotificationRecord)
