@@ -8,9 +8,13 @@ import jwt
 from pagewise.logic.notifications import clean_email
 from pagewise.settings import JwtSettings
 
-# PyJWKClient keeps the key set this long before fetching it again; an unknown `kid` (a key
-# rotation) triggers one refetch earlier on its own.
+# PyJWKClient keeps the key set this long before fetching it again, and every key with it: a
+# key the provider removed (revoked) is refused at most this long after. There is no per-key
+# cache (`cache_keys`), whose LRU never expires and would keep a removed key trusted for as
+# long as the container lives. An unknown `kid` (a key rotated in) refetches the set at once,
+# but at most once per cooldown, so made-up kids cannot turn into a flood of fetches.
 JWKS_CACHE_SECONDS = 300
+JWKS_REFETCH_COOLDOWN_SECONDS = 30
 JWKS_TIMEOUT_SECONDS = 5
 
 
@@ -36,9 +40,10 @@ class TokenVerifier:
         self._jwks = (
             jwt.PyJWKClient(
                 settings.jwks_url,
-                cache_keys=True,
+                cache_keys=False,
                 cache_jwk_set=True,
                 lifespan=JWKS_CACHE_SECONDS,
+                cooldown_duration=JWKS_REFETCH_COOLDOWN_SECONDS,
                 timeout=JWKS_TIMEOUT_SECONDS,
             )
             if settings.jwks_url and not self._symmetric
