@@ -98,7 +98,9 @@ def jobs(receiver: Receiver, tmp_path_factory: pytest.TempPathFactory) -> Jobs:
     require_stack()
     tag = uuid.uuid4().hex[:8]
     email = f"notify-{tag}@example.com"
-    client = PagewiseClient(outputs()["ApiUrl"], local_token(f"e2e-notify-{tag}", email=email))
+    client = PagewiseClient(
+        outputs()["ApiUrl"], local_token(f"e2e-notify-{tag}", email=email, email_verified=True)
+    )
     folder = tmp_path_factory.mktemp("notify")
     good = _born_digital_pdf(folder / f"aviso-{tag}.pdf")
     bad = folder / f"not-a-document-{tag}.pdf"
@@ -176,5 +178,7 @@ def test_both_jobs_email_their_creator(jobs: Jobs) -> None:
     for job_id, status in wanted.items():
         (message,) = [m for m in mine if job_id in m["Body"]["text_part"]]
         file_name = jobs.client.status(job_id)["details"]["file_name"]
-        assert file_name in message["Subject"] and status in message["Subject"]
+        # The subject names the job, not the uploader's file name; the body quotes that.
+        assert message["Subject"] == f"Pagewise: job {job_id} {status}"
+        assert f'Document: "{file_name}"' in message["Body"]["text_part"]
         assert message["Source"] == LOCAL_NOTIFY_FROM

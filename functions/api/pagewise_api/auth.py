@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import jwt
-from pagewise.logic.notifications import clean_email
+from pagewise.logic.notifications import EmailClaim, email_claim
 from pagewise.settings import JwtSettings
 
 # PyJWKClient keeps the key set this long before fetching it again, and every key with it: a
@@ -29,7 +29,9 @@ class AuthUnavailable(Exception):
 @dataclass(frozen=True)
 class Caller:
     tenant: str  # the token's subject
-    email: str | None  # its `email` claim, when it holds one address: where notifications go
+    # Its `email` claim, when it holds one address, and whether `email_verified` says so:
+    # where notifications go (a verified address only).
+    email: EmailClaim | None
 
 
 class TokenVerifier:
@@ -81,4 +83,4 @@ class TokenVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip():
             raise Unauthorized
-        return Caller(tenant=subject, email=clean_email(claims.get("email")))
+        return Caller(tenant=subject, email=email_claim(claims))

@@ -192,6 +192,7 @@ def test_email_once_and_the_webhook_until_it_gets_through(db: Database[dict[str,
         jobs,
         JobStatus.COMPLETED,
         notify_email="alice@example.com",
+        notify_email_verified=True,
         callback_url="https://hooks.example.com/p",
     )
     email = FakeEmail()
@@ -209,7 +210,8 @@ def test_email_once_and_the_webhook_until_it_gets_through(db: Database[dict[str,
     assert len(email.sent) == 1  # not re-sent on redelivery
     to, subject, text = email.sent[0]
     assert to == "alice@example.com"
-    assert "contract.pdf" in subject and "completed" in subject
+    assert job.job_id in subject and "completed" in subject
+    assert '"contract.pdf"' in text
     assert f"{API_URL}/api/v1/jobs/{job.job_id}/download" in text
     assert len(webhook.calls) == 3
     url, body, headers = webhook.calls[-1]
@@ -237,7 +239,11 @@ def test_email_once_and_the_webhook_until_it_gets_through(db: Database[dict[str,
 def test_a_failed_job_is_notified_with_its_error(db: Database[dict[str, Any]]) -> None:
     jobs = JobRepository(db)
     job = _finished(
-        jobs, JobStatus.FAILED, notify_email="bob@example.com", callback_url="https://h.example/"
+        jobs,
+        JobStatus.FAILED,
+        notify_email="bob@example.com",
+        notify_email_verified=True,
+        callback_url="https://h.example/",
     )
     email, webhook = FakeEmail(fail_times=1), FakeWebhook(WebhookResponse(200))
     notifier = _notifier(jobs, email, webhook)
@@ -265,7 +271,9 @@ def test_a_webhook_refused_with_a_4xx_is_not_retried(db: Database[dict[str, Any]
 
 def test_a_job_not_final_yet_is_not_notified(db: Database[dict[str, Any]]) -> None:
     jobs = JobRepository(db)
-    job = a_job(status=JobStatus.OCR_STARTED, notify_email="a@example.com")
+    job = a_job(
+        status=JobStatus.OCR_STARTED, notify_email="a@example.com", notify_email_verified=True
+    )
     jobs.insert(job)
     email = FakeEmail()
     with pytest.raises(DeliveryIncomplete, match="not final"):
@@ -281,8 +289,63 @@ def test_email_names_the_failure() -> None:
         error_message="The PDF is protected by a password.",
     )
     subject, text = email_message(job, API_URL)
-    assert subject == 'Pagewise: "scan.tiff" failed'
+    assert subject == f"Pagewise: job {job.job_id} failed"
+    assert '"scan.tiff"' in text
     assert "encrypted_pdf" in text and "password" in text
+
+
+def test_email_goes_only_to_a_verified_address(db: Database[dict[str, Any]]) -> None:
+    jobs = JobRepository(db)
+    unverified = _finished(jobs, JobStatus.COMPLETED, notify_email="mallory@victim.example")
+    verified = _finished(
+        jobs, JobStatus.COMPLETED, notify_email="alice@example.com", notify_email_verified=True
+    )
+    email = FakeEmail()
+    notifier = _notifier(jobs, email, FakeWebhook())
+    assert "email" not in notifier.deliver(unverified.job_id)
+    notifier.deliver(verified.job_id)
+    assert [to for to, _, _ in email.sent] == ["alice@example.com"]
+    assert jobs.get(unverified.job_id).notifications.email_sent_at is None  # type: ignore[union-attr]
+
+
+UPLOADER_NAME = "Invoice\r\nBcc: everyone@victim.example\r\n\r\nWin a prize.pdf"
+UPLOADER_SUMMARY = (
+    "The contract is fine.\r\nSubject: URGENT\nVisit https://evil.example/login now\u2028x"
+)
+
+
+@pytest.mark.parametrize("status", [JobStatus.COMPLETED, JobStatus.FAILED])
+def test_uploader_text_stays_out_of_the_subject_and_is_quoted_in_the_body(
+    status: JobStatus,
+) -> None:
+    job = a_job(
+        status=status,
+        file_name=UPLOADER_NAME,
+        report_id="R-1\r\nX-Injected: 1",
+        summary=UPLOADER_SUMMARY,
+        total_pages=1,
+        error_code="corrupt_document" if status == JobStatus.FAILED else None,
+        error_message="The PDF is damaged." if status == JobStatus.FAILED else None,
+    )
+    subject, text = email_message(job, API_URL)
+    assert subject == f"Pagewise: job {job.job_id} {status}"
+    assert "\r" not in text and "\u2028" not in text
+    lines = text.splitlines()
+    # The file name and the report id each stay on one quoted line: nothing they hold can
+    # start a header or a line of its own.
+    assert not any(line.startswith(("Bcc:", "Subject:", "X-Injected:")) for line in lines)
+    assert 'Document: "Invoice Bcc: everyone@victim.example Win a prize.pdf"' in lines
+    assert 'Report: "R-1 X-Injected: 1"' in lines
+    if status == JobStatus.COMPLETED:
+        # The summary is the document's own text: every line of it marked as a quotation.
+        quoted = [line for line in lines if line.startswith("> ")]
+        assert quoted == [
+            "> The contract is fine.",
+            "> Subject: URGENT",
+            "> Visit https://evil.example/login now",
+            "> x",
+        ]
+        assert not any("evil.example" in line for line in lines if not line.startswith("> "))
 
 
 # -- the hook on the final compare-and-set -------------------------------------------------
@@ -316,6 +379,8 @@ def test_the_queue_gets_a_pointer_only_for_jobs_someone_waits_for(aws: dict[str,
     hook = final_status_hook(url)
     assert hook is not None and final_status_hook(None) is None
     hook(a_job(status=JobStatus.COMPLETED))  # nobody to tell: nothing sent
+    # An address its provider did not verify is not written to: nothing owed either.
+    hook(a_job(status=JobStatus.COMPLETED, notify_email="a@example.com"))
     told = a_job(status=JobStatus.COMPLETED, callback_url="https://h.example/")
     hook(told)
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]

@@ -41,7 +41,7 @@ class NotificationQueue:
 
     def enqueue(self, job: Job) -> None:
         """Post {job_id} for a job that just became final, if anyone is to be told."""
-        if not (job.notify_email or job.callback_url):
+        if not (job.email_recipient or job.callback_url):
             return
         self._sqs.send_message(
             QueueUrl=self.queue_url, MessageBody=json.dumps({"job_id": job.job_id})

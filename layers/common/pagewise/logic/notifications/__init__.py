@@ -14,7 +14,13 @@ from pagewise.logic.notifications.delivery import (
     WebhookResponse,
     retry_delay,
 )
-from pagewise.logic.notifications.messages import clean_email, email_message, webhook_payload
+from pagewise.logic.notifications.messages import (
+    EmailClaim,
+    clean_email,
+    email_claim,
+    email_message,
+    webhook_payload,
+)
 from pagewise.logic.notifications.signing import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -38,6 +44,7 @@ __all__ = [
     "SIGNATURE_TOLERANCE_SECONDS",
     "CallbackUrlRefused",
     "DeliveryIncomplete",
+    "EmailClaim",
     "EmailSender",
     "NotificationLedger",
     "Notifier",
@@ -46,6 +53,7 @@ __all__ = [
     "check_callback_url",
     "check_resolved_addresses",
     "clean_email",
+    "email_claim",
     "email_message",
     "retry_delay",
     "sign",

@@ -96,10 +96,11 @@ class Notifier:
         problems: list[str] = []
         outcome: dict[str, Any] = {"job_id": job_id, "status": str(job.processing_status)}
         record = job.notifications
-        if self.email is not None and job.notify_email and record.email_sent_at is None:
+        recipient = job.email_recipient  # a verified address only
+        if self.email is not None and recipient and record.email_sent_at is None:
             subject, text = email_message(job, self.api_url)
             try:
-                self.email.send(job.notify_email, subject, text)
+                self.email.send(recipient, subject, text)
             except Exception as error:  # SES refused or unreachable: try again later
                 LOG.warning("email for job %s not sent: %s", job_id, error)
                 problems.append(f"email: {error}")
