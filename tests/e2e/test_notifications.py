@@ -18,7 +18,8 @@ from typing import Any
 import pymupdf
 import pytest
 import requests
-from pagewise.logic.notifications import SIGNATURE_HEADER, verify
+import standardwebhooks
+from pagewise.logic.notifications import SIGNATURE_HEADER, receiver_secret, verify
 from pagewise_client.api import PagewiseClient
 from pagewise_client.local import LOCAL_NOTIFY_FROM, LOCAL_WEBHOOK_SECRET, local_token
 
@@ -122,6 +123,10 @@ def _check_webhook(receiver: Receiver, path: str, job: dict[str, Any]) -> dict[s
     calls = receiver.wait_delivered(path)
     assert [code for code, _, _ in calls][:2] == [500, 200]  # the 500 was retried by SQS
     _, body, headers = calls[-1]
+    # Standard Webhooks, checked with its own library, and the older header.
+    standardwebhooks.Webhook(receiver_secret(LOCAL_WEBHOOK_SECRET)).verify(body, headers)
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(receiver_secret("another-secret")).verify(body, headers)
     assert verify(LOCAL_WEBHOOK_SECRET, body, headers[SIGNATURE_HEADER])
     assert not verify("another-secret", body, headers[SIGNATURE_HEADER])
     assert headers["Content-Type"] == "application/json"

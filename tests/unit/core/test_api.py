@@ -336,6 +336,11 @@ def test_a_job_whose_upload_never_came_fails_as_expired(
         "https://10.0.0.7/hook",
         "http://127.0.0.1:8080/hook",  # local callbacks are for the local stack only
         "https://user:pw@hooks.example.com/",
+        # Would raise at delivery (and be retried ten times) if they were accepted here.
+        "https://example.com/a\r\nX: 1",
+        "https://" + "a" * 64 + ".example.com/hook",
+        "https://[64:ff9b::a9fe:a9fe]/",  # NAT64 of 169.254.169.254
+        "https://[::127.0.0.1]/",  # IPv4-compatible loopback
     ],
 )
 def test_a_callback_url_pagewise_must_not_call_is_refused(api: TestClient, url: str) -> None:

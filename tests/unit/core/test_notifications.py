@@ -3,7 +3,11 @@ job record on SecantusDB), the SQS hook with moto, the HTTP call against a local
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+import standardwebhooks
 from pagewise.data.jobs import JobRepository
 from pagewise.data.notifications import (
     HttpWebhookPoster,
@@ -31,8 +36,10 @@ from pagewise.logic.notifications import (
     check_resolved_addresses,
     clean_email,
     email_message,
+    receiver_secret,
     retry_delay,
     sign,
+    standard_webhook_headers,
     verify,
 )
 from pagewise.models import ErrorCode, Job, JobStatus
@@ -100,11 +107,33 @@ def test_public_https_urls_are_accepted(url: str) -> None:
         ("https://a:b@hooks.example.com/", "credentials"),
         ("https://hooks.example.com:99999/", "not a URL"),
         ("https://" + "a" * 2050 + ".com/", "longer"),
+        # Addresses that embed an IPv4 address or lead through a translator to one.
+        ("https://[64:ff9b::7f00:1]/", "private"),  # NAT64 of 127.0.0.1
+        ("https://[64:ff9b::5db8:d822]/", "private"),  # NAT64, even of a public address
+        ("https://[64:ff9b:1::a00:1]/", "private"),  # local-use NAT64
+        ("https://[::127.0.0.1]/", "private"),  # IPv4-compatible
+        ("https://[::5db8:d822]/", "private"),  # IPv4-compatible, public inside
+        ("https://[::ffff:10.0.0.1]/", "private"),  # IPv4-mapped private
+        ("https://[2002:7f00:1::1]/", "private"),  # 6to4 around 127.0.0.1
+        # URLs that http.client or IDNA would refuse at delivery.
+        ("https://example.com/a\r\nX: 1", "control characters"),
+        ("https://example.com/a b", "control characters"),
+        ("https://example.com/\ta", "control characters"),
+        ("https://" + "a" * 64 + ".example.com/", "label"),
+        ("https://" + ("a" * 60 + ".") * 5 + "com/", "host name"),
+        ("https://hooks..example.com/", "label"),
+        ("https://hooks.exa_mple.com/", "host name"),
     ],
 )
 def test_urls_that_reach_our_own_network_are_refused(url: str, reason: str) -> None:
     with pytest.raises(CallbackUrlRefused, match=reason):
         check_callback_url(url)
+
+
+def test_a_public_address_mapped_into_ipv6_is_accepted() -> None:
+    assert check_callback_url("https://[::ffff:93.184.216.34]/hook")
+    assert check_callback_url("https://[2606:2800:220:1:248:1893:25c8:1946]/hook")
+    assert check_callback_url("https://b\u00fccher.example/hook")  # IDNA: xn--bcher-kva
 
 
 def test_local_callbacks_reach_the_loopback_and_nothing_else() -> None:
@@ -124,6 +153,9 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_delivery() -> None:
     with pytest.raises(CallbackUrlRefused):  # a public name may not point at the loopback
         check_resolved_addresses("evil.example.com", ["127.0.0.1"], allow_local=True)
     check_resolved_addresses("localhost", ["127.0.0.1", "::1"], allow_local=True)
+    for translated in ("64:ff9b::7f00:1", "::127.0.0.1", "::ffff:169.254.169.254", "2002:a00:1::"):
+        with pytest.raises(CallbackUrlRefused):  # DNS answering with an embedded IPv4
+            check_resolved_addresses("hooks.example.com", [translated], allow_local=False)
 
 
 def test_only_one_plain_address_is_taken_from_the_email_claim() -> None:
@@ -445,14 +477,119 @@ def test_http_poster_reports_codes_and_never_follows_redirects(
         HttpWebhookPoster(timeout_seconds=5, allow_local=False).post(f"{base}/hook", b"{}", {})
 
 
-def test_the_readme_verification_recipe_accepts_our_signature() -> None:
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
-    section = readme.split("**Verifying the signature.**", 1)[1]
-    recipe = section.split("```python\n", 1)[1].split("```", 1)[0]
+def _recipes() -> dict[str, Any]:
+    """The Python blocks of docs/notifications.md, run as a receiver would paste them."""
+    page = (Path(__file__).resolve().parents[3] / "docs" / "notifications.md").read_text()
     namespace: dict[str, Any] = {}
-    exec(recipe, namespace)
-    body = b'{"job_id":"abc"}'
-    header = sign(SECRET, body, int(time.time()))
-    assert namespace["verify"](SECRET, body, header)
-    assert not namespace["verify"](SECRET, body + b"x", header)
-    assert not namespace["verify"]("other", body, header)
+    for block in page.split("```python\n")[1:]:
+        exec(block.split("```", 1)[0], namespace)
+    return namespace
+
+
+def test_the_documented_recipes_accept_our_signatures(db: Database[dict[str, Any]]) -> None:
+    recipes = _recipes()
+    jobs = JobRepository(db)
+    job = _finished(jobs, JobStatus.FAILED, callback_url="https://hooks.example.com/p")
+    webhook = FakeWebhook(WebhookResponse(200))
+    _notifier(jobs, FakeEmail(), webhook).deliver(job.job_id)
+    [(_, body, headers)] = webhook.calls
+    whsec = receiver_secret(SECRET)
+    for check in (recipes["verify"], recipes["verify_stdlib"]):
+        assert check(whsec, body, headers)
+        assert not check(whsec, body + b"x", headers)
+        assert not check(receiver_secret("other"), body, headers)
+        stale = {**headers, "webhook-timestamp": str(int(time.time()) - 3600)}
+        assert not check(whsec, body, stale)
+    legacy = recipes["verify_legacy"]
+    assert legacy(SECRET, body, headers[SIGNATURE_HEADER])
+    assert not legacy(SECRET, body + b"x", headers[SIGNATURE_HEADER])
+    assert not legacy("other", body, headers[SIGNATURE_HEADER])
+
+
+# -- URLs that cannot be sent, pinned addresses, Standard Webhooks -----------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # Stored before the API refused them: they once raised inside delivery (a crash,
+        # retried ten times, never recorded on the job).
+        "http://127.0.0.1:9/a\r\nX: 1",
+        "https://" + "a" * 64 + ".example.com/hook",
+    ],
+)
+def test_a_callback_url_that_cannot_be_sent_is_recorded_as_given_up(
+    db: Database[dict[str, Any]], url: str
+) -> None:
+    jobs = JobRepository(db)
+    job = _finished(jobs, JobStatus.COMPLETED, callback_url=url)
+    poster = HttpWebhookPoster(timeout_seconds=5, allow_local=True)
+    notifier = Notifier(jobs, None, poster, lambda: SECRET, API_URL)
+    outcome = notifier.deliver(job.job_id)  # no exception: nothing worth retrying
+    assert "refused" in outcome["webhook"]
+    record = jobs.get(job.job_id).notifications  # type: ignore[union-attr]
+    assert record.webhook_gave_up_at is not None and record.webhook_delivered_at is None
+    assert record.webhook_attempts == 1 and "refused" in (record.webhook_last_status or "")
+    notifier.deliver(job.job_id)  # a redelivered message does not try again
+    assert jobs.get(job.job_id).notifications.webhook_attempts == 1  # type: ignore[union-attr]
+
+
+def test_the_poster_connects_to_the_address_it_checked(
+    receiver: tuple[str, list[int], list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name resolves to an allowed address for the check, then to another
+    one. The request must go to the address that was checked, with the name as its Host."""
+    base, _, received = receiver
+    port = int(base.rsplit(":", 1)[1])
+    real_getaddrinfo = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def rebinding_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "localhost":
+            return real_getaddrinfo(host, *args, **kwargs)
+        lookups.append(host)
+        address = "127.0.0.1" if len(lookups) == 1 else "127.0.0.2"  # nothing listens there
+        return real_getaddrinfo(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_getaddrinfo)
+    poster = HttpWebhookPoster(timeout_seconds=5, allow_local=True)
+    response = poster.post(f"http://localhost:{port}/pinned", b"{}", {})
+    assert response.delivered, response
+    assert lookups == ["localhost"]  # resolved once
+    assert received[-1]["path"] == "/pinned"
+    assert received[-1]["headers"]["Host"] == f"localhost:{port}"
+
+
+def test_our_webhook_verifies_with_the_standard_webhooks_library(
+    db: Database[dict[str, Any]],
+) -> None:
+    jobs = JobRepository(db)
+    job = _finished(jobs, JobStatus.COMPLETED, callback_url="https://hooks.example.com/p")
+    webhook = FakeWebhook(WebhookResponse(503), WebhookResponse(200))
+    notifier = _notifier(jobs, FakeEmail(), webhook)
+    with pytest.raises(DeliveryIncomplete):
+        notifier.deliver(job.job_id)
+    notifier.deliver(job.job_id)
+    receiver = standardwebhooks.Webhook(receiver_secret(SECRET))
+    for _, body, headers in webhook.calls:
+        assert receiver.verify(body, headers)["job_id"] == job.job_id
+        with pytest.raises(standardwebhooks.WebhookVerificationError):
+            receiver.verify(body + b" ", headers)
+        with pytest.raises(standardwebhooks.WebhookVerificationError):
+            standardwebhooks.Webhook(receiver_secret("another-secret")).verify(body, headers)
+        # The old header still verifies for receivers that have not moved yet.
+        assert verify(SECRET, body, headers[SIGNATURE_HEADER])
+    # One message, whatever the attempt: the id a receiver de-duplicates on is stable.
+    ids = {headers["webhook-id"] for _, _, headers in webhook.calls}
+    assert ids == {f"msg_{job.job_id}_completed"}
+
+
+def test_a_whsec_secret_is_used_as_its_decoded_bytes() -> None:
+    key = bytes(range(32))
+    configured = "whsec_" + base64.b64encode(key).decode()
+    assert receiver_secret(configured) == configured
+    assert receiver_secret("plain") == "whsec_" + base64.b64encode(b"plain").decode()
+    headers = standard_webhook_headers(configured, "msg_1", 1_700_000_000, b"{}")
+    expected = hmac.new(key, b"msg_1.1700000000.{}", hashlib.sha256).digest()
+    assert headers["webhook-signature"] == "v1," + base64.b64encode(expected).decode()
+    assert headers["webhook-timestamp"] == "1700000000" and headers["webhook-id"] == "msg_1"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import socket
-import urllib.error
-import urllib.request
+import ssl
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -79,35 +79,73 @@ class SesEmailSender:
         return str(answer["MessageId"])
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect could point anywhere, our own network included: it is an answer, not a hop.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to addresses resolved and checked beforehand, never resolving the name again
+    (DNS could answer differently by then); the Host header still names the URL's host."""
+
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._create_connection = _connector(addresses)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """As above, over TLS: the certificate is checked against the URL's host name, which is
+    also the SNI (``HTTPSConnection`` wraps the socket with ``server_hostname=host``)."""
+
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._create_connection = _connector(addresses)
+
+
+def _connector(addresses: list[str]) -> Callable[..., socket.socket]:
+    def connect(
+        address: tuple[str, int], timeout: float | None = None, *args: Any, **kwargs: Any
+    ) -> socket.socket:
+        last: OSError | None = None
+        for ip in addresses:  # each checked address in DNS order, until one answers
+            try:
+                return socket.create_connection((ip, address[1]), timeout, *args, **kwargs)
+            except OSError as error:
+                last = error
+        raise last or OSError("no address to connect to")
+
+    return connect
 
 
 class HttpWebhookPoster:
     def __init__(self, timeout_seconds: float, allow_local: bool) -> None:
         self.timeout_seconds = timeout_seconds
         self.allow_local = allow_local
-        self._opener = urllib.request.build_opener(_NoRedirects())
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> WebhookResponse:
+        """POST ``body`` to ``url``; never follows a redirect (it could point anywhere, our own
+        network included: it is an answer, not a hop). Raises CallbackUrlRefused for a URL or
+        a resolved address Pagewise never calls."""
         # Checked again now, and once resolved: the API checked the URL when the job was made,
-        # but a name can be pointed at a private address afterwards.
+        # but a name can be pointed at a private address afterwards. The connection then goes
+        # to the addresses checked here, not to whatever a second lookup would answer.
         check_callback_url(url, self.allow_local)
         parts = urlsplit(url)
         host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            resolved = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-        except OSError as error:
+            resolved = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError) as error:
             return WebhookResponse(status_code=None, error=f"cannot resolve {host}: {error}")
-        check_resolved_addresses(host, [str(info[4][0]) for info in resolved], self.allow_local)
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in resolved))
+        check_resolved_addresses(host, addresses, self.allow_local)
+        kind = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+        connection = kind(host, port, addresses, self.timeout_seconds)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
-            with self._opener.open(request, timeout=self.timeout_seconds) as response:
+            connection.request("POST", target, body=body, headers=headers)
+            with connection.getresponse() as response:
                 return WebhookResponse(status_code=response.status)
-        except urllib.error.HTTPError as error:
-            return WebhookResponse(status_code=error.code)
-        except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            return WebhookResponse(status_code=None, error=type(reason).__name__ + f": {reason}")
+        except (http.client.InvalidURL, ValueError) as error:
+            # A URL http.client cannot send (check_callback_url should have refused it): no
+            # retry will change that, so it ends the tries instead of failing the batch.
+            return WebhookResponse(status_code=None, error=f"refused: {error}", refused=True)
+        except (http.client.HTTPException, OSError) as error:
+            return WebhookResponse(status_code=None, error=f"{type(error).__name__}: {error}")
+        finally:
+            connection.close()

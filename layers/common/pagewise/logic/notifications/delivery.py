@@ -21,6 +21,7 @@ from pagewise.logic.notifications.signing import (
     EVENT_HEADER,
     SIGNATURE_HEADER,
     sign,
+    standard_webhook_headers,
 )
 from pagewise.logic.notifications.urls import CallbackUrlRefused
 from pagewise.models import TERMINAL_STATUSES, Job
@@ -126,12 +127,17 @@ class Notifier:
     def _post_webhook(self, job: Job, attempt: int) -> WebhookResponse:
         assert job.callback_url is not None
         body = json.dumps(webhook_payload(job, self.api_url), separators=(",", ":")).encode()
+        secret, now = self.secret(), int(time.time())
+        # A job ends once: its id and final status name the message, the same on every retry
+        # (what a receiver de-duplicates on); X-Pagewise-Delivery counts the attempts.
+        message_id = f"msg_{job.job_id}_{job.processing_status}"
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Pagewise-Webhook/1",
             EVENT_HEADER: f"job.{job.processing_status}",
             DELIVERY_HEADER: f"{job.job_id}-{attempt}",
-            SIGNATURE_HEADER: sign(self.secret(), body, int(time.time())),
+            **standard_webhook_headers(secret, message_id, now, body),
+            SIGNATURE_HEADER: sign(secret, body, now),
         }
         try:
             return self.webhook.post(job.callback_url, body, headers)
