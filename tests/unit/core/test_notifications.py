@@ -6,14 +6,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import importlib.util
 import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -593,3 +597,139 @@ def test_a_whsec_secret_is_used_as_its_decoded_bytes() -> None:
     expected = hmac.new(key, b"msg_1.1700000000.{}", hashlib.sha256).digest()
     assert headers["webhook-signature"] == "v1," + base64.b64encode(expected).decode()
     assert headers["webhook-timestamp"] == "1700000000" and headers["webhook-id"] == "msg_1"
+
+
+# -- a slow receiver and the batch ---------------------------------------------------------------
+
+
+@dataclass
+class Dripper:
+    """One server, two receivers: ``/drip`` answers one byte at a time (a receiver holding its
+    caller) until the caller hangs up or ``DRIP_BYTES`` are out, then completes a 200; ``/ok``
+    answers 200 at once. Records what the dripping call saw."""
+
+    base_url: str = ""
+    ok_received: threading.Event = field(default_factory=threading.Event)
+    ok_seen_while_dripping: bool = False
+    caller_hung_up: bool = False
+    drip_finished: bool = False
+    drip_ended: threading.Event = field(default_factory=threading.Event)
+
+
+DRIP_BYTES = 60  # at 0.25 s a byte: bounded, it ends by itself after about 15 s
+DRIP_INTERVAL_SECONDS = 0.25
+
+
+@pytest.fixture
+def dripper() -> Iterator[Dripper]:
+    state = Dripper()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path == "/ok":
+                state.ok_received.set()
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            head = b"HTTP/1.1 200 OK\r\nX-Drip: "
+            try:
+                self.wfile.write(head)
+                for _ in range(DRIP_BYTES):
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    if state.ok_received.is_set():
+                        state.ok_seen_while_dripping = True
+                    time.sleep(DRIP_INTERVAL_SECONDS)  # paces the drip
+                self.wfile.write(b"\r\nContent-Length: 0\r\n\r\n")
+                self.wfile.flush()
+                state.drip_finished = True
+            except OSError:  # the caller gave up and closed the connection
+                state.caller_hung_up = True
+            finally:
+                state.drip_ended.set()
+            self.close_connection = True
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def _notify_handler(
+    db: Database[dict[str, Any]], mongo_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Any]:
+    """functions/notify/app.py, imported afresh (its cold start) against the test's MongoDB."""
+    environment = {
+        "MONGODB_URI": mongo_uri,
+        "MONGODB_DATABASE": db.name,
+        "UPLOADS_BUCKET": "unit-uploads",
+        "PUBLIC_API_URL": API_URL,
+        "WEBHOOK_SECRET": SECRET,
+        "ALLOW_LOCAL_CALLBACKS": "1",
+        "WEBHOOK_TIMEOUT_SECONDS": "2",
+        "NOTIFICATIONS_QUEUE_URL": "",
+        "NOTIFY_FROM_EMAIL": "",
+    }
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    code = Path(__file__).resolve().parents[3] / "functions" / "notify" / "app.py"
+    spec = importlib.util.spec_from_file_location(f"notify_{uuid.uuid4().hex[:8]}", code)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler  # type: ignore[no-any-return]
+
+
+def _sqs_record(job_id: str) -> dict[str, Any]:
+    return {
+        "messageId": f"m-{job_id}",
+        "receiptHandle": f"r-{job_id}",
+        "body": json.dumps({"job_id": job_id}),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:unit-notifications",
+        "awsRegion": "us-east-1",
+    }
+
+
+def test_a_dripping_receiver_gives_up_at_its_deadline_and_holds_no_one_else(
+    db: Database[dict[str, Any]],
+    mongo_uri: str,
+    monkeypatch: pytest.MonkeyPatch,
+    dripper: Dripper,
+) -> None:
+    jobs = JobRepository(db)
+    slow = _finished(jobs, JobStatus.COMPLETED, callback_url=f"{dripper.base_url}/drip")
+    other = _finished(jobs, JobStatus.FAILED, callback_url=f"{dripper.base_url}/ok")
+    handler = _notify_handler(db, mongo_uri, monkeypatch)
+    context = SimpleNamespace(
+        function_name="pagewise-NotifyFunction",
+        memory_limit_in_mb=512,
+        invoked_function_arn="arn:aws:lambda:us-east-1:000000000000:function:notify",
+        aws_request_id=str(uuid.uuid4()),
+    )
+    # The slow receiver's message comes first in the batch.
+    answer = handler({"Records": [_sqs_record(slow.job_id), _sqs_record(other.job_id)]}, context)
+
+    # Only the slow one fails (SQS brings it back later); the other tenant's got through.
+    assert answer == {"batchItemFailures": [{"itemIdentifier": f"m-{slow.job_id}"}]}
+    delivered = jobs.get(other.job_id).notifications  # type: ignore[union-attr]
+    assert delivered.webhook_delivered_at is not None and delivered.webhook_attempts == 1
+    held = jobs.get(slow.job_id).notifications  # type: ignore[union-attr]
+    assert held.webhook_attempts == 1 and held.webhook_delivered_at is None
+    assert held.webhook_gave_up_at is None  # a deadline is worth retrying
+    assert "deadline" in (held.webhook_last_status or ""), held.webhook_last_status
+    # The dripping call ended because we hung up, not because the receiver finished; and the
+    # other delivery was answered while that call was still held open.
+    assert dripper.drip_ended.wait(DRIP_BYTES * DRIP_INTERVAL_SECONDS + 10)
+    assert dripper.caller_hung_up and not dripper.drip_finished
+    assert dripper.ok_seen_while_dripping

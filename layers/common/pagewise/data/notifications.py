@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -83,37 +86,76 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to addresses resolved and checked beforehand, never resolving the name again
     (DNS could answer differently by then); the Host header still names the URL's host."""
 
-    def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._create_connection = _connector(addresses)
+    def __init__(self, host: str, port: int, addresses: list[str], deadline: float) -> None:
+        super().__init__(host, port, timeout=max(deadline - time.monotonic(), 0.001))
+        self._create_connection = _connector(addresses, deadline)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """As above, over TLS: the certificate is checked against the URL's host name, which is
     also the SNI (``HTTPSConnection`` wraps the socket with ``server_hostname=host``)."""
 
-    def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._create_connection = _connector(addresses)
+    def __init__(self, host: str, port: int, addresses: list[str], deadline: float) -> None:
+        super().__init__(
+            host,
+            port,
+            timeout=max(deadline - time.monotonic(), 0.001),
+            context=ssl.create_default_context(),
+        )
+        self._create_connection = _connector(addresses, deadline)
 
 
-def _connector(addresses: list[str]) -> Callable[..., socket.socket]:
-    def connect(
-        address: tuple[str, int], timeout: float | None = None, *args: Any, **kwargs: Any
-    ) -> socket.socket:
+def _connector(addresses: list[str], deadline: float) -> Callable[..., socket.socket]:
+    def connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
         last: OSError | None = None
         for ip in addresses:  # each checked address in DNS order, until one answers
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             try:
-                return socket.create_connection((ip, address[1]), timeout, *args, **kwargs)
+                return socket.create_connection((ip, address[1]), remaining)
             except OSError as error:
                 last = error
-        raise last or OSError("no address to connect to")
+        raise last or TimeoutError("deadline passed before a connection")
 
     return connect
 
 
+class DeadlineExceeded(TimeoutError):
+    """The webhook call as a whole outlasted its deadline."""
+
+
+class _Watchdog:
+    """Cuts a connection at its deadline, whatever it is doing: a socket timeout bounds each
+    read, not the whole answer (a receiver sending a byte a second never trips it)."""
+
+    def __init__(self, connection: http.client.HTTPConnection, seconds: float) -> None:
+        self.connection = connection
+        self.fired = False
+        self._timer = threading.Timer(max(seconds, 0), self._cut)
+        self._timer.daemon = True
+
+    def _cut(self) -> None:
+        self.fired = True
+        sock = self.connection.sock
+        if sock is not None:
+            # Wakes a read blocked in another thread (close() alone would not); the plain
+            # socket's shutdown, so that a TLS socket is cut the same way.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._timer.cancel()
+
+
 class HttpWebhookPoster:
     def __init__(self, timeout_seconds: float, allow_local: bool) -> None:
+        # The whole call's deadline (connect, send, status line and headers), by the wall
+        # clock; the name resolution before it has the resolver's own timeout.
         self.timeout_seconds = timeout_seconds
         self.allow_local = allow_local
 
@@ -135,17 +177,27 @@ class HttpWebhookPoster:
         addresses = list(dict.fromkeys(str(info[4][0]) for info in resolved))
         check_resolved_addresses(host, addresses, self.allow_local)
         kind = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-        connection = kind(host, port, addresses, self.timeout_seconds)
+        deadline = time.monotonic() + self.timeout_seconds
+        connection = kind(host, port, addresses, deadline)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        watchdog = _Watchdog(connection, deadline - time.monotonic())
         try:
-            connection.request("POST", target, body=body, headers=headers)
-            with connection.getresponse() as response:
-                return WebhookResponse(status_code=response.status)
-        except (http.client.InvalidURL, ValueError) as error:
-            # A URL http.client cannot send (check_callback_url should have refused it): no
-            # retry will change that, so it ends the tries instead of failing the batch.
-            return WebhookResponse(status_code=None, error=f"refused: {error}", refused=True)
-        except (http.client.HTTPException, OSError) as error:
+            with watchdog:
+                connection.request("POST", target, body=body, headers=headers)
+                with connection.getresponse() as response:
+                    if watchdog.fired:  # an answer cut short is no answer
+                        raise DeadlineExceeded
+                    return WebhookResponse(status_code=response.status)
+        except (http.client.HTTPException, OSError, ValueError) as error:
+            if watchdog.fired or time.monotonic() >= deadline:
+                return WebhookResponse(
+                    status_code=None,
+                    error=f"deadline: no answer within {self.timeout_seconds:g} s",
+                )
+            if isinstance(error, http.client.InvalidURL | ValueError):
+                # A URL http.client cannot send (check_callback_url should have refused it):
+                # no retry will change that, so it ends the tries instead of failing the batch.
+                return WebhookResponse(status_code=None, error=f"refused: {error}", refused=True)
             return WebhookResponse(status_code=None, error=f"{type(error).__name__}: {error}")
         finally:
             connection.close()
