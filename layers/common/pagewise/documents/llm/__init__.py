@@ -21,7 +21,6 @@ from pagewise.documents.llm.chunking import estimate_tokens, split_text
 from pagewise.documents.llm.config import LlmConfig
 from pagewise.documents.llm.errors import (
     ALL_ERROR_NAMES,
-    ERROR_CODES,
     RETRYABLE_ERROR_NAMES,
     LlmBadRequest,
     LlmError,
@@ -32,7 +31,6 @@ from pagewise.documents.llm.translator import LlmTranslator
 
 __all__ = [
     "ALL_ERROR_NAMES",
-    "ERROR_CODES",
     "RETRYABLE_ERROR_NAMES",
     "LlmBadRequest",
     "LlmConfig",
