@@ -12,10 +12,17 @@ from pagewise.data.results import ResultRepository
 from pagewise.data.secrets import llm_api_key
 from pagewise.data.storage import DocumentStore
 from pagewise.logic.pipeline import Pipeline
-from pagewise.settings import PipelineSettings
+from pagewise.settings import PipelineSettings, StoreSettings
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from pagewise.documents.llm import LlmConfig
+
+
+def job_repository(db: Database, settings: StoreSettings) -> JobRepository:
+    """The jobs, with every final status (whoever sets it) told to the notifications queue."""
+    return JobRepository(db, on_final=final_status_hook(settings.notifications_queue_url))
 
 
 def llm_config_for(settings: PipelineSettings) -> LlmConfig | None:
@@ -39,7 +46,7 @@ def pipeline_from_environment() -> Pipeline:
     db = database_for(settings)
     return Pipeline(
         settings=settings,
-        jobs=JobRepository(db, on_final=final_status_hook(settings.notifications_queue_url)),
+        jobs=job_repository(db, settings),
         pages=PageRepository(db),
         results=ResultRepository(db),
         store=DocumentStore(settings.uploads_bucket),

@@ -15,7 +15,7 @@ Pure: events in, a timeline out. No AWS calls here (see pagewise.data.workflow).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -180,130 +180,212 @@ def _open_parallel(runs: list[_Run]) -> _Run | None:
     )
 
 
-def summarise_history(events: Iterable[Mapping[str, Any]]) -> ExecutionTimeline:
-    """The per-state timeline of one execution's history events (all pages of them)."""
-    ordered = sorted(events, key=lambda event: int(event["id"]))
-    context: dict[int, tuple[_Run | None, _Iteration | None]] = {}
-    runs: list[_Run] = []
-    status = "RUNNING"
+@dataclass
+class _Event:
+    """One history event, with the thread (run, iteration) of the event it follows."""
+
+    id: int
+    kind: str
+    at: datetime
+    details: dict[str, Any]
+    run: _Run | None
+    iteration: _Iteration | None
+
+
+@dataclass
+class _Timeline:
+    """The timeline being built: every state entered so far, and the execution's own state."""
+
+    runs: list[_Run] = field(default_factory=list)
+    status: str = "RUNNING"
     started_at: datetime | None = None
     stopped_at: datetime | None = None
-    execution_error: tuple[str, str | None] | None = None
-    last: tuple[_Run | None, _Iteration | None] = (None, None)
+    error: tuple[str, str | None] | None = None
 
-    for event in ordered:
-        event_id = int(event["id"])
-        kind = str(event["type"])
-        at = _timestamp(event["timestamp"])
-        details = _details(event)
-        previous = int(event.get("previousEventId") or 0)
-        if previous == 0:
-            run, iteration = None, None
-        else:
-            # An unknown previous event (a history cut short): the last event's thread.
-            run, iteration = context.get(previous, last)
 
-        if kind.endswith("StateEntered"):
-            name = str(details.get("name", "?"))
-            page = _page_of(details.get("input"))
-            if iteration is not None and iteration.page is None and page is not None:
-                iteration.page = page
-            depth = iteration.map_run.view.depth + 1 if iteration is not None else 0
-            run = _Run(
-                view=StateRun(
-                    state=_label(name, iteration),
-                    name=name,
-                    type=kind.removesuffix("StateEntered"),
-                    depth=depth,
-                    entered_at=at,
-                    page=iteration.page if iteration is not None else page,
-                    iteration=iteration.index if iteration is not None else None,
-                ),
-                iteration=iteration,
-                event_id=event_id,
+# Each family of events moves the thread on: the (run, iteration) the next event follows.
+_Thread = tuple[_Run | None, _Iteration | None]
+
+
+def _state_entered(timeline: _Timeline, event: _Event) -> _Thread:
+    iteration = event.iteration
+    name = str(event.details.get("name", "?"))
+    page = _page_of(event.details.get("input"))
+    if iteration is not None and iteration.page is None and page is not None:
+        iteration.page = page
+    depth = iteration.map_run.view.depth + 1 if iteration is not None else 0
+    run = _Run(
+        view=StateRun(
+            state=_label(name, iteration),
+            name=name,
+            type=event.kind.removesuffix("StateEntered"),
+            depth=depth,
+            entered_at=event.at,
+            page=iteration.page if iteration is not None else page,
+            iteration=iteration.index if iteration is not None else None,
+        ),
+        iteration=iteration,
+        event_id=event.id,
+    )
+    timeline.runs.append(run)
+    return run, iteration
+
+
+def _state_exited(timeline: _Timeline, event: _Event) -> _Thread:
+    run, iteration = event.run, event.iteration
+    name = str(event.details.get("name", ""))
+    if event.kind.startswith("Map"):
+        run = _enclosing_map(run, iteration)
+    elif event.kind.startswith("Parallel"):
+        run = _open_parallel(timeline.runs)
+    if run is None or run.view.name != name or run.view.exited_at is not None:
+        open_runs = [r for r in timeline.runs if r.view.name == name and r.view.exited_at is None]
+        run = open_runs[-1] if open_runs else run
+    if run is not None:
+        run.view.exited_at = event.at
+        iteration = run.iteration
+    return run, iteration
+
+
+def _iteration_started(timeline: _Timeline, event: _Event) -> _Thread:
+    iteration = event.iteration
+    map_run = _enclosing_map(event.run, iteration)
+    if map_run is not None:
+        iteration = _Iteration(
+            map_run=map_run,
+            index=int(event.details.get("index", 0)),
+            parent=map_run.iteration,
+        )
+    return None, iteration
+
+
+def _iteration_ended(timeline: _Timeline, event: _Event) -> _Thread:
+    """MapIterationSucceeded, Failed or Aborted: back to the thread of the Map."""
+    run, iteration = event.run, event.iteration
+    index, map_name = int(event.details.get("index", -1)), event.details.get("name")
+    found = iteration
+    while found is not None and (
+        found.index != index or (map_name and found.map_run.view.name != map_name)
+    ):
+        found = found.parent
+    found = found or iteration
+    if found is not None:
+        run = found.map_run
+        if event.kind == "MapIterationFailed" and run.child_failure is None:
+            run.child_failure = found.last_failure
+        iteration = found.parent
+    return run, iteration
+
+
+def _map_or_parallel(timeline: _Timeline, event: _Event) -> _Thread:
+    """MapState... and ParallelState... (Started, Succeeded, Failed, Aborted)."""
+    iteration = event.iteration
+    maps = event.kind[0] == "M"
+    run = _enclosing_map(event.run, iteration) if maps else _open_parallel(timeline.runs)
+    if run is not None:
+        iteration = run.iteration
+        if event.kind.endswith(("Failed", "Aborted")):
+            run.failed = True
+    return run, iteration
+
+
+def _execution(timeline: _Timeline, event: _Event) -> _Thread:
+    run, kind, details = event.run, event.kind, event.details
+    if kind == "ExecutionStarted":
+        timeline.started_at = event.at
+    elif kind in _EXECUTION_ENDS:
+        timeline.status = _EXECUTION_ENDS[kind]
+        timeline.stopped_at = event.at
+        if details.get("error") or details.get("cause"):
+            timeline.error = (
+                str(details.get("error") or kind),
+                short_cause(details.get("cause")),
             )
-            runs.append(run)
-        elif kind.endswith("StateExited"):
-            name = str(details.get("name", ""))
-            if kind.startswith("Map"):
-                run = _enclosing_map(run, iteration)
-            elif kind.startswith("Parallel"):
-                run = _open_parallel(runs)
-            if run is None or run.view.name != name or run.view.exited_at is not None:
-                open_runs = [r for r in runs if r.view.name == name and r.view.exited_at is None]
-                run = open_runs[-1] if open_runs else run
-            if run is not None:
-                run.view.exited_at = at
-                iteration = run.iteration
-        elif kind == "MapIterationStarted":
-            map_run = _enclosing_map(run, iteration)
-            if map_run is not None:
-                iteration = _Iteration(
-                    map_run=map_run,
-                    index=int(details.get("index", 0)),
-                    parent=map_run.iteration,
-                )
-            run = None
-        elif kind.startswith("MapIteration"):  # Succeeded, Failed, Aborted
-            index, map_name = int(details.get("index", -1)), details.get("name")
-            found = iteration
-            while found is not None and (
-                found.index != index or (map_name and found.map_run.view.name != map_name)
-            ):
-                found = found.parent
-            found = found or iteration
-            if found is not None:
-                run = found.map_run
-                if kind == "MapIterationFailed" and run.child_failure is None:
-                    run.child_failure = found.last_failure
-                iteration = found.parent
-        elif kind.startswith(("MapState", "ParallelState")):  # Started, Succeeded, Failed, ...
-            run = _enclosing_map(run, iteration) if kind[0] == "M" else _open_parallel(runs)
-            if run is not None:
-                iteration = run.iteration
-                if kind.endswith(("Failed", "Aborted")):
-                    run.failed = True
-        elif kind.startswith("Execution"):
-            if kind == "ExecutionStarted":
-                started_at = at
-            elif kind in _EXECUTION_ENDS:
-                status = _EXECUTION_ENDS[kind]
-                stopped_at = at
-                if details.get("error") or details.get("cause"):
-                    execution_error = (
-                        str(details.get("error") or kind),
-                        short_cause(details.get("cause")),
-                    )
-                    if run is not None and run.view.type == "Fail" and run.view.error is None:
-                        run.view.error, run.view.cause = execution_error
-        elif run is not None:
-            if kind.endswith("Scheduled"):
-                run.scheduled += 1
-                if run.pending_failure is not None and run.scheduled > 1:
-                    run.view.retry_errors.append(run.pending_failure[0])
-                run.pending_failure = None
-            elif kind in _ATTEMPT_SUCCEEDED:
-                run.pending_failure = None
-            elif kind.endswith(_ATTEMPT_FAILED_SUFFIXES) and kind not in _STRUCTURAL_FAILURES:
-                failure = (str(details.get("error") or kind), short_cause(details.get("cause")))
-                run.pending_failure = failure
-                scope = iteration
-                while scope is not None:
-                    scope.last_failure = failure
-                    scope = scope.parent
+            if run is not None and run.view.type == "Fail" and run.view.error is None:
+                run.view.error, run.view.cause = timeline.error
+    return run, event.iteration
 
-        context[event_id] = (run, iteration)
-        last = (run, iteration)
 
-    for run in runs:
-        _finish(run, status)
+def _attempt(timeline: _Timeline, event: _Event) -> _Thread:
+    """Task events (Scheduled, Started, Succeeded, Failed, TimedOut, ...): one attempt."""
+    run, iteration, kind = event.run, event.iteration, event.kind
+    if run is None:
+        return run, iteration
+    if kind.endswith("Scheduled"):
+        run.scheduled += 1
+        if run.pending_failure is not None and run.scheduled > 1:
+            run.view.retry_errors.append(run.pending_failure[0])
+        run.pending_failure = None
+    elif kind in _ATTEMPT_SUCCEEDED:
+        run.pending_failure = None
+    elif kind.endswith(_ATTEMPT_FAILED_SUFFIXES) and kind not in _STRUCTURAL_FAILURES:
+        failure = (str(event.details.get("error") or kind), short_cause(event.details.get("cause")))
+        run.pending_failure = failure
+        scope = iteration
+        while scope is not None:
+            scope.last_failure = failure
+            scope = scope.parent
+    return run, iteration
+
+
+_FAMILIES: dict[str, Callable[[_Timeline, _Event], _Thread]] = {
+    "state_entered": _state_entered,
+    "state_exited": _state_exited,
+    "iteration_started": _iteration_started,
+    "iteration_ended": _iteration_ended,
+    "map_or_parallel": _map_or_parallel,
+    "execution": _execution,
+    "attempt": _attempt,
+}
+
+
+def _family(kind: str) -> str:
+    """Which of _FAMILIES handles an event type (tested in this order)."""
+    if kind.endswith("StateEntered"):
+        return "state_entered"
+    if kind.endswith("StateExited"):
+        return "state_exited"
+    if kind == "MapIterationStarted":
+        return "iteration_started"
+    if kind.startswith("MapIteration"):
+        return "iteration_ended"
+    if kind.startswith(("MapState", "ParallelState")):
+        return "map_or_parallel"
+    if kind.startswith("Execution"):
+        return "execution"
+    return "attempt"
+
+
+def execution_timeline(events: Iterable[Mapping[str, Any]]) -> ExecutionTimeline:
+    """The per-state timeline of one execution's history events (all pages of them)."""
+    ordered = sorted(events, key=lambda event: int(event["id"]))
+    context: dict[int, _Thread] = {}
+    timeline = _Timeline()
+    last: _Thread = (None, None)
+    for raw in ordered:
+        previous = int(raw.get("previousEventId") or 0)
+        # An unknown previous event (a history cut short): the last event's thread.
+        run, iteration = (None, None) if previous == 0 else context.get(previous, last)
+        event = _Event(
+            id=int(raw["id"]),
+            kind=str(raw["type"]),
+            at=_timestamp(raw["timestamp"]),
+            details=_details(raw),
+            run=run,
+            iteration=iteration,
+        )
+        last = context[event.id] = _FAMILIES[_family(event.kind)](timeline, event)
+
+    for run in timeline.runs:
+        _finish(run, timeline.status)
+    error = timeline.error
     return ExecutionTimeline(
-        status=status,
-        started_at=started_at,
-        stopped_at=stopped_at,
-        error=execution_error[0] if execution_error else None,
-        cause=execution_error[1] if execution_error else None,
-        states=[run.view for run in runs],
+        status=timeline.status,
+        started_at=timeline.started_at,
+        stopped_at=timeline.stopped_at,
+        error=error[0] if error else None,
+        cause=error[1] if error else None,
+        states=[run.view for run in timeline.runs],
     )
 
 
