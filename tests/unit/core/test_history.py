@@ -11,7 +11,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from pagewise.data.workflow import Workflow
-from pagewise.logic.history import MAX_CAUSE_CHARS, execution_timeline, short_cause
+from pagewise.logic.history import execution_timeline
+from pagewise.logic.timeline import MAX_CAUSE_CHARS, short_cause
 
 T0 = datetime(2026, 3, 2, 9, 30, 0, tzinfo=UTC)
 TRACE = ['  File "/opt/python/pagewise/logic/pipeline.py", line 88, in translate_page']

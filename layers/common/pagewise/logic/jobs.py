@@ -15,9 +15,10 @@ from pagewise.data.storage import DocumentStore, PresignedUpload
 from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.documents.errors import DocumentError
 from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
-from pagewise.logic.history import ExecutionTimeline, execution_timeline
+from pagewise.logic.history import execution_timeline
 from pagewise.logic.ingest import accept_upload
 from pagewise.logic.notifications import CallbackUrlRefused, check_callback_url
+from pagewise.logic.timeline import ExecutionTimeline
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
 
 ACCEPTED_CONTENT_TYPES = {
