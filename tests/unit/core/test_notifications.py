@@ -9,12 +9,13 @@ import hmac
 import importlib.util
 import json
 import socket
+import ssl
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,6 +24,10 @@ from typing import Any
 import boto3
 import pytest
 import standardwebhooks
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from pagewise.data.jobs import JobRepository
 from pagewise.data.notifications import (
     HttpWebhookPoster,
@@ -562,6 +567,84 @@ def test_the_poster_connects_to_the_address_it_checked(
     assert lookups == ["localhost"]  # resolved once
     assert received[-1]["path"] == "/pinned"
     assert received[-1]["headers"]["Host"] == f"localhost:{port}"
+
+
+def _self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_over_tls_the_pinned_connection_keeps_the_name_for_sni_and_the_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = _self_signed(tmp_path, "localhost")
+    server_names: list[str | None] = []
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+
+    def remember_sni(_sock: Any, name: str | None, _context: Any) -> None:
+        server_names.append(name)
+
+    server_tls.sni_callback = remember_sni
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = server_tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    real_getaddrinfo = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def rebinding_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "localhost":
+            lookups.append(host)
+            host = "127.0.0.1" if len(lookups) == 1 else "127.0.0.2"
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_getaddrinfo)
+    trust = ssl.create_default_context(cafile=str(cert))
+    try:
+        poster = HttpWebhookPoster(timeout_seconds=5, allow_local=True, tls=trust)
+        assert poster.post(f"https://localhost:{port}/tls", b"{}", {}).status_code == 204
+        assert lookups == ["localhost"] and server_names == ["localhost"]
+        # The certificate is checked against the URL's name, not the address connected to.
+        wrong = HttpWebhookPoster(timeout_seconds=5, allow_local=True, tls=trust)
+        refused = wrong.post(f"https://127.0.0.1:{port}/tls", b"{}", {})
+        assert refused.status_code is None and "CERTIFICATE_VERIFY_FAILED" in (refused.error or "")
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_our_webhook_verifies_with_the_standard_webhooks_library(

@@ -95,12 +95,19 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """As above, over TLS: the certificate is checked against the URL's host name, which is
     also the SNI (``HTTPSConnection`` wraps the socket with ``server_hostname=host``)."""
 
-    def __init__(self, host: str, port: int, addresses: list[str], deadline: float) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        addresses: list[str],
+        deadline: float,
+        context: ssl.SSLContext | None = None,
+    ) -> None:
         super().__init__(
             host,
             port,
             timeout=max(deadline - time.monotonic(), 0.001),
-            context=ssl.create_default_context(),
+            context=context or ssl.create_default_context(),
         )
         self._create_connection = _connector(addresses, deadline)
 
@@ -153,11 +160,14 @@ class _Watchdog:
 
 
 class HttpWebhookPoster:
-    def __init__(self, timeout_seconds: float, allow_local: bool) -> None:
+    def __init__(
+        self, timeout_seconds: float, allow_local: bool, tls: ssl.SSLContext | None = None
+    ) -> None:
         # The whole call's deadline (connect, send, status line and headers), by the wall
         # clock; the name resolution before it has the resolver's own timeout.
         self.timeout_seconds = timeout_seconds
         self.allow_local = allow_local
+        self.tls = tls  # None: the system's CAs (a test passes its own)
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> WebhookResponse:
         """POST ``body`` to ``url``; never follows a redirect (it could point anywhere, our own
@@ -176,9 +186,12 @@ class HttpWebhookPoster:
             return WebhookResponse(status_code=None, error=f"cannot resolve {host}: {error}")
         addresses = list(dict.fromkeys(str(info[4][0]) for info in resolved))
         check_resolved_addresses(host, addresses, self.allow_local)
-        kind = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
         deadline = time.monotonic() + self.timeout_seconds
-        connection = kind(host, port, addresses, deadline)
+        connection: http.client.HTTPConnection = (
+            _PinnedHTTPSConnection(host, port, addresses, deadline, self.tls)
+            if parts.scheme == "https"
+            else _PinnedHTTPConnection(host, port, addresses, deadline)
+        )
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         watchdog = _Watchdog(connection, deadline - time.monotonic())
         try:
