@@ -21,7 +21,7 @@ from pagewise.documents.errors import DocumentError
 from pagewise.events import PagePointer
 from pagewise.logic.errors import JobFailed, describe_failure
 from pagewise.logic.report import job_result, summary_label, translation_providers
-from pagewise.models import ErrorCode, Job, JobStatus, SummaryInfo
+from pagewise.models import ErrorCode, Job, JobStatus, SummaryInfo, statuses_before
 from pagewise.outputs import (
     Finished,
     MarkedFailed,
@@ -163,9 +163,12 @@ class Pipeline:
 
     def translate_page(self, job_id: str, page: int) -> PageTranslated:
         job = self._job(job_id)
-        # The Map over pages starts only after every OCR page returned, so OCR is complete.
-        self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
-        self.jobs.advance(job_id, JobStatus.TRANSLATION_STARTED)
+        if job.processing_status in statuses_before(JobStatus.TRANSLATION_STARTED):
+            # The Map over pages starts only after every OCR page returned, so OCR is complete.
+            # Only the first pages find the job before translation_started: the others save
+            # the two round trips of compare-and-sets that could not move it.
+            self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
+            self.jobs.advance(job_id, JobStatus.TRANSLATION_STARTED)
         result = self.pages.get(job_id, page)
         if result is None:
             raise JobFailed(ErrorCode.INTERNAL_ERROR, f"Page {page} has no OCR result.")
