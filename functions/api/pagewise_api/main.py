@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pagewise.data.jobs import JobRepository
-from pagewise.data.mongo import database_for
+from pagewise.data.mongo import database_for, ensure_indexes
 from pagewise.data.notifications import final_status_hook
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
@@ -101,6 +101,7 @@ def _details(job: Job) -> JobDetails:
         error_code=job.error_code,
         error_message=job.error_message,
         completed_at=job.completed_at,
+        expires_at=job.expires_at,
         summary=job.summary,
         file_name=job.file_name,
         client_name=job.client_name,
@@ -131,6 +132,7 @@ def create_app(
     verifier = TokenVerifier(jwt_settings)
     if service is None:
         db = database_for(settings)
+        ensure_indexes(db)  # the retention TTL indexes among them
         service = JobService(
             jobs=JobRepository(db, on_final=final_status_hook(settings.notifications_queue_url)),
             pages=PageRepository(db),
@@ -141,6 +143,7 @@ def create_app(
             upload_expiry_seconds=settings.upload_expiry_seconds,
             download_expiry_seconds=settings.download_expiry_seconds,
             allow_local_callbacks=settings.allow_local_callbacks,
+            retention_days=settings.retention_days,
         )
     jobs = service
     app = FastAPI(title="Pagewise", version="1.0.0", docs_url=None)

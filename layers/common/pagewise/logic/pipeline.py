@@ -140,6 +140,7 @@ class Pipeline:
         self.pages.save(
             job_id,
             page,
+            expires_at=job.expires_at,
             source=text.source,
             ocr_text=text.text,
             ocr_confidence=text.confidence,
@@ -179,6 +180,7 @@ class Pipeline:
         self.pages.save(
             job_id,
             page,
+            expires_at=job.expires_at,
             legal_english=translation.legal_english,
             plain_english=translation.plain_english,
             translation_provider=translation.provider,
@@ -302,6 +304,8 @@ class Pipeline:
             {
                 "tenant": job.tenant,
                 "layout": job.layout,
+                # Goes with its job (TTL index on expires_at; None keeps it).
+                "expires_at": job.expires_at,
                 "page_results": [
                     {
                         "page": page.page,
