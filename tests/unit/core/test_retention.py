@@ -204,7 +204,7 @@ def test_the_ca_bundle_comes_from_s3_once_and_must_be_pem(
     [
         # DocumentDB before 8.0.2 refuses retryable writes: off unless the URI says otherwise.
         (f"{DOCDB}?tls=true", "/tmp/ca.pem", {"tlsCAFile": "/tmp/ca.pem", "retryWrites": False}),
-        (f"{DOCDB}?retryWrites=true", None, {}),
+        (f"{DOCDB}?retryWrites=true&readPreference=secondaryPreferred", None, {}),
         ("mongodb+srv://u:p@pw.abcde.mongodb.net/", None, {}),  # Atlas: the driver's defaults
         ("mongodb://127.0.0.1:27017/?retryWrites=false", None, {}),
     ],
@@ -212,4 +212,5 @@ def test_the_ca_bundle_comes_from_s3_once_and_must_be_pem(
 def test_client_options_for_documentdb_and_atlas(
     uri: str, ca_file: str | None, expected: dict[str, Any]
 ) -> None:
-    assert client_options(uri, ca_file) == expected
+    # Reads from the primary always: a function reads what another has just written.
+    assert client_options(uri, ca_file) == {"readPreference": "primary", **expected}

@@ -41,8 +41,13 @@ def client_options(uri: str, tls_ca_file: str | None) -> dict[str, Any]:
     """What the client adds to the URI: the deployer's CA bundle (which implies TLS) and, for a
     DocumentDB host whose URI does not say, ``retryWrites=false`` (DocumentDB before 8.0.2
     refuses retryable writes; every write here is safe to repeat by hand, see
-    docs/documentdb.md)."""
-    options: dict[str, Any] = {}
+    docs/documentdb.md).
+
+    Reads always go to the primary, whatever the URI says (AWS's sample DocumentDB URIs say
+    ``secondaryPreferred``): one function reads what another has just written (the pages Render
+    reads, the counters each page raises), and a lagging replica would drop a page.
+    """
+    options: dict[str, Any] = {"readPreference": "primary"}
     if tls_ca_file:
         options["tlsCAFile"] = tls_ca_file
     if _is_documentdb(uri) and "retrywrites=" not in uri.lower():
