@@ -3,9 +3,13 @@ SHELL := /bin/bash
 STACK := localstack/stack.sh
 UV := .venvs/uv/bin/uv
 DEV := .venvs/dev/bin
+# The IaC scanner an AWS reviewer runs (docs/template-security.md), pinned, in its own venv so
+# its dependencies never meet the dev venv's.
+CHECKOV_VERSION := 3.3.30
+CHECKOV := .venvs/checkov/bin/checkov
 SUB ?= alice
 
-.PHONY: help system-deps setup dev up down deploy outputs token demo test lint unit \
+.PHONY: help system-deps setup dev checkov up down deploy outputs token demo test lint unit \
         stack-tests bench redrive invoke clean
 
 help:
@@ -21,6 +25,12 @@ dev: ## the dev/test venv (Python 3.13) with the client installed
 	@[ -x $(UV) ] || { python3 -m venv .venvs/uv && .venvs/uv/bin/pip install -q uv; }
 	@[ -x $(DEV)/python ] || $(UV) venv -q -p "$$($(STACK) python 3.13)" .venvs/dev
 	$(UV) pip install -q -p .venvs/dev -e ".[dev]" -e client
+
+checkov: ## the pinned checkov in .venvs/checkov (Python 3.12)
+	@[ -x $(UV) ] || { python3 -m venv .venvs/uv && .venvs/uv/bin/pip install -q uv; }
+	@[ -x .venvs/checkov/bin/python ] || $(UV) venv -q -p "$$($(STACK) python 3.12)" .venvs/checkov
+	@$(CHECKOV) --version 2>/dev/null | grep -qx '$(CHECKOV_VERSION)' \
+	  || $(UV) pip install -q -p .venvs/checkov 'checkov==$(CHECKOV_VERSION)'
 
 up: setup ## start LocalStack + SecantusDB on 127.0.0.1 and deploy template.yaml
 	$(STACK) up
@@ -47,10 +57,12 @@ invoke: ## invoke a deployed function with a sample event: make invoke EVENT=eve
 demo: up ## process samples/contrato-2-paginas.pdf through the API with the pagewise CLI
 	$(DEV)/pagewise submit samples/contrato-2-paginas.pdf --wait --out out/
 
-lint: dev ## ruff, mypy, and the template checks
+lint: dev checkov ## ruff, mypy, and the template checks
 	$(DEV)/ruff check .
 	$(DEV)/ruff format --check .
 	$(DEV)/mypy layers/common/pagewise functions client
+	@# Any failed check fails the build; each accepted exception is argued in the template.
+	$(CHECKOV) -f template.yaml --framework cloudformation --compact --quiet --skip-download
 	@# The executor runs inside LocalStack: checked against LocalStack's own venv, from its
 	@# folder (the repo's localstack/ folder would shadow the localstack package).
 	cd localstack/host_executor && ../../$(DEV)/mypy --python-executable ../../.venvs/localstack/bin/python src

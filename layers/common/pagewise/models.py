@@ -131,6 +131,10 @@ class Job(BaseModel):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None = None
+    # When the job goes, with its page results and ai_extracted_content (MongoDB TTL indexes)
+    # and about when S3's lifecycle rules remove its files: created_at + RetentionDays. None
+    # keeps it (RetentionDays 0).
+    expires_at: datetime | None = None
     status_history: list[StatusChange] = Field(default_factory=list)
     # Notifications once the job is completed or failed: the creator's address (the token's
     # `email` claim), whether the token said its provider verified it (`email_verified`), and
@@ -210,3 +214,5 @@ class JobResult(BaseModel):
     ai_report_content: str
     llm_usage: LlmUsage
     created_at: datetime
+    # The job's: the result goes with it (TTL index, RetentionDays); None keeps it.
+    expires_at: datetime | None = None

@@ -141,6 +141,7 @@ class Pipeline:
         self.pages.save(
             job_id,
             page,
+            expires_at=job.expires_at,
             source=text.source,
             ocr_text=text.text,
             ocr_confidence=text.confidence,
@@ -174,6 +175,7 @@ class Pipeline:
         self.pages.save(
             job_id,
             page,
+            expires_at=job.expires_at,
             legal_english=translation.legal_english,
             plain_english=translation.plain_english,
             translation_provider=translation.provider,
