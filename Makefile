@@ -21,6 +21,9 @@ dev: ## the dev/test venv (Python 3.13) with the client installed
 	@[ -x $(UV) ] || { python3 -m venv .venvs/uv && .venvs/uv/bin/pip install -q uv; }
 	@[ -x $(DEV)/python ] || $(UV) venv -q -p "$$($(STACK) python 3.13)" .venvs/dev
 	$(UV) pip install -q -p .venvs/dev -e ".[dev]" -e client
+	@# The OCR layer's traineddata beside the dev venv's tesserocr, where the engine looks in
+	@# the layer (tessdata/ next to python/): the unit tests read what the layer ships.
+	$(MAKE) -s -C layers/ocr tessdata TESSDATA_OUT="$$($(DEV)/python -c 'import pathlib, tesserocr; print(pathlib.Path(tesserocr.__file__).resolve().parents[2] / "tessdata")')"
 
 up: setup ## start LocalStack + SecantusDB on 127.0.0.1 and deploy template.yaml
 	$(STACK) up

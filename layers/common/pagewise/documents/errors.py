@@ -7,7 +7,8 @@ class DocumentError(Exception):
     """A document that cannot be processed, with a machine-readable code for the job record.
 
     Codes: ``unsupported_file_type``, ``corrupt_document``, ``empty_document``,
-    ``encrypted_pdf``, ``ocr_failed``.
+    ``encrypted_pdf``, ``ocr_failed``, ``ocr_engine_missing`` (not the document's fault: the
+    function lacks its OCR layer).
     """
 
     def __init__(self, error_code: str, message: str) -> None:

@@ -121,6 +121,7 @@ class Pipeline:
         }
 
     def ocr_page(self, job_id: str, page: int) -> dict[str, Any]:
+        from pagewise.data.layouts import LayoutStore
         from pagewise.documents.ocr import extract_page
 
         job = self._job(job_id)
@@ -128,7 +129,7 @@ class Pipeline:
             text = extract_page(
                 self.store.read(job.upload_key),
                 page,
-                tesseract_cmd=self.settings.tesseract_cmd,
+                data_dir=self.settings.ocr_data_dir,
                 languages=self.settings.ocr_languages,
                 source_language=job.source_language,
                 document_language=job.detected_language,
@@ -137,6 +138,8 @@ class Pipeline:
         except DocumentError as error:
             raise self._fail_on_document_error(job_id, error) from error
         ocr_seconds = round(text.ocr_seconds, 3)
+        if text.layout is not None:  # saved before the page counts as done
+            LayoutStore(self.store).save(job_id, text.layout)
         self.pages.save(
             job_id,
             page,
@@ -148,6 +151,7 @@ class Pipeline:
             ocr_rotation=text.rotation if text.source == "ocr" else None,
             ocr_dpi=text.dpi,
             ocr_languages=text.ocr_languages,
+            ocr_engine=text.engine,
             # The job's declared language wins; else the page's own (it picks the Apertium
             # pair offline and labels the page).
             language=job.source_language or text.language,
@@ -314,6 +318,7 @@ class Pipeline:
                         "ocr_rotation": page.ocr_rotation,
                         "ocr_dpi": page.ocr_dpi,
                         "ocr_languages": page.ocr_languages,
+                        "ocr_engine": page.ocr_engine,
                         "legal_english": page.legal_english,
                         "plain_english": page.plain_english,
                         "translated": page.translated,
