@@ -6,7 +6,7 @@ DEV := .venvs/dev/bin
 SUB ?= alice
 
 .PHONY: help system-deps setup dev up down deploy outputs token demo test lint unit \
-        stack-tests bench redrive invoke clean
+        stack-tests bench redrive invoke clean aws-check
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -53,10 +53,17 @@ demo: up ## process samples/contrato-2-paginas.pdf through the API with the page
 lint: dev ## ruff, mypy, and the template checks
 	$(DEV)/ruff check .
 	$(DEV)/ruff format --check .
-	$(DEV)/mypy layers/common/pagewise functions client
+	$(DEV)/mypy layers/common/pagewise functions client scripts/aws_check
 	@# The executor runs inside LocalStack: checked against LocalStack's own venv, from its
 	@# folder (the repo's localstack/ folder would shadow the localstack package).
 	cd localstack/host_executor && ../../$(DEV)/mypy --python-executable ../../.venvs/localstack/bin/python src
+
+# What `sam deploy` would upload to AWS (sam build, default config env, into .aws-sam-aws/),
+# checked against Lambda's runtime and limits (scripts/aws_check, docs/ocr-engine.md); then
+# scripts/aws_limits.py (Step Functions history, response and document sizes) when present.
+aws-check: dev ## build for AWS and check glibc, shared libraries, sizes, handler imports
+	$(DEV)/python -m scripts.aws_check
+	@if [ -f scripts/aws_limits.py ]; then $(DEV)/python scripts/aws_limits.py; fi
 
 unit: dev ## unit tests (no local stack needed)
 	$(DEV)/python -m pytest tests/unit -q
@@ -70,7 +77,7 @@ bench: up ## every benchmark against the running stack, one table, bench/RESULTS
 
 # Installs what the tests need, starts and deploys the stack, runs every test, and stops the
 # stack again if it was not running before.
-test: setup lint
+test: setup lint aws-check
 	@started=0; \
 	if ! $(STACK) running; then started=1; fi; \
 	$(STACK) up || { [ $$started = 1 ] && $(STACK) down; exit 1; }; \
@@ -79,4 +86,4 @@ test: setup lint
 	exit $$status
 
 clean: down
-	rm -rf .aws-sam .pagewise out
+	rm -rf .aws-sam .aws-sam-aws .pagewise out
