@@ -13,6 +13,7 @@ from documents_inputs import (
     LEGAL_LINES,
     PARAGRAPHS,
     born_digital,
+    char_error_rate,
     encrypt_pdf,
     image_pdf,
     multipage_tiff,
@@ -52,22 +53,6 @@ EngineCalls = tuple[SpyEngine, Callable[[], list[str]]]
 
 # The OCR layer's engine and traineddata (`make dev`); missing, the test fails (no skip).
 needs_engine = pytest.mark.usefixtures("layer_engine")
-
-
-def levenshtein(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
-def char_error_rate(expected: str, actual: str) -> float:
-    # Compare with whitespace normalised: line/paragraph breaks are layout, not characters.
-    exp, act = " ".join(expected.split()), " ".join(actual.split())
-    return levenshtein(exp, act) / len(exp)
 
 
 def test_born_digital_page_uses_text_layer(born_digital_pdf: bytes):
