@@ -639,6 +639,31 @@ def test_an_ocrd_page_has_its_layout_in_pdf_points(rotate: int):
             assert block.box.x0 - 1 <= line.box.x0 and line.box.x1 <= block.box.x1 + 1
 
 
+@needs_engine
+def test_a_rotated_pdf_pages_layout_is_in_the_shown_pages_points():
+    # /Rotate 90: PyMuPDF shows the page turned (page.rect has its sides swapped); the
+    # layout's boxes are where the words are on that shown page.
+    source = born_digital(PARAGRAPHS["es"])[0]
+    doc = image_pdf(scan(source))
+    doc[0].set_rotation(90)
+    result = extract_page(doc.tobytes(), 1, source_language="es")
+    layout = result.layout
+    assert layout is not None
+    assert (layout.width, layout.height) == pytest.approx((doc[0].rect.width, doc[0].rect.height))
+    truth = _word_boxes(source)
+    shown = doc[0].rotation_matrix
+    matched = [
+        (word, pymupdf.Rect(truth[word.text].x0, truth[word.text].y0, truth[word.text].x1,
+                            truth[word.text].y1) * shown)
+        for block in layout.blocks for line in block.lines for word in line.words
+        if word.text in truth
+    ]  # fmt: skip
+    assert len(matched) > 0.8 * len(truth)
+    for word, expected in matched:
+        centre = pymupdf.Point((word.box.x0 + word.box.x1) / 2, (word.box.y0 + word.box.y1) / 2)
+        assert centre in expected, (word, expected)
+
+
 def test_text_layer_and_blank_pages_have_no_ocr_layout(
     born_digital_pdf: bytes, blank_pdf: bytes, failing_engine: OcrEngine
 ):
