@@ -56,6 +56,8 @@ class ErrorCode(StrEnum):
     UPLOAD_MISSING = "upload_missing"
     UPLOAD_EXPIRED = "upload_expired"
     OCR_FAILED = "ocr_failed"
+    # The OCR layer's engine or traineddata are not there (a function deployed without it).
+    OCR_ENGINE_MISSING = "ocr_engine_missing"
     LLM_THROTTLED = "llm_throttled"
     LLM_UNAVAILABLE = "llm_unavailable"
     LLM_BAD_REQUEST = "llm_bad_request"
@@ -168,6 +170,8 @@ class PageReport(BaseModel):
     ocr_rotation: int | None = None
     ocr_dpi: int | None = None
     ocr_languages: str | None = None
+    # The OCR engine and its version ("tesserocr 2.13.0 / tesseract 5.5.4"), when it ran.
+    ocr_engine: str | None = None
     legal_english: str | None = None
     plain_english: str | None = None
     translated: bool | None = None

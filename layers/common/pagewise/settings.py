@@ -114,7 +114,9 @@ class IngestSettings(StoreSettings):
 
 
 class PipelineSettings(StoreSettings):
-    tesseract_cmd: str = Field(default="tesseract", alias="TESSERACT_CMD")
+    # The OCR engine's traineddata directory; unset (always, in the template) means the OCR
+    # layer's own tessdata/ (pagewise.documents.ocr.engine). Never the host's.
+    ocr_data_dir: str | None = Field(default=None, alias="OCR_DATA_DIR")
     # The Tesseract packs a page's language is chosen from (one pack: always that one).
     ocr_languages: str = Field(default=SHIPPED_TESSERACT_LANGUAGES, alias="OCR_LANGUAGES")
     ocr_dpi: int = Field(default=300, alias="OCR_DPI", ge=200, le=600)
