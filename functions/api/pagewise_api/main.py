@@ -20,6 +20,7 @@ from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.logic.jobs import InvalidRequest, JobService, NewJobRequest
+from pagewise.logic.results import MAX_RESULT_PAGE_SIZE, RESULT_PAGE_SIZE, ResultResponse
 from pagewise.models import Job, Layout
 from pagewise.settings import ApiSettings, JwtSettings
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -381,11 +382,19 @@ def create_app(
         return DeleteJobResponse(job_id=job.job_id, outcome=outcome)
 
     @app.get(f"{API}/jobs/{{job_id}}/result", responses=errors)
-    def result(job: OwnedJob) -> dict[str, Any]:
-        content = jobs.result(job)
+    def result(
+        job: OwnedJob,
+        page_from: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=MAX_RESULT_PAGE_SIZE)] = RESULT_PAGE_SIZE,
+    ) -> ResultResponse:
+        content = jobs.result(job, page_from, page_size)
         if content is None:
             raise HTTPException(status_code=404, detail="The job has no result yet.")
-        content.pop("tenant", None)
+        if content.next_page_from is not None:
+            content.next = (
+                f"{_status_url(job.job_id)}/result?page_from={content.next_page_from}"
+                f"&page_size={page_size}"
+            )
         return content
 
     return app

@@ -1,10 +1,16 @@
-"""``ai_extracted_content``: one document per finished job."""
+"""``ai_extracted_content``: one document per finished job (the summary, the LLM usage, the
+page results by reference); the report text beside it in S3 under ``work/{job_id}/``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pymongo.database import Database
+
+
+def report_key(job_id: str) -> str:
+    """The S3 key of a job's report text (the translated PDF's body as plain text)."""
+    return f"work/{job_id}/report.txt"
 
 
 class ResultRepository:

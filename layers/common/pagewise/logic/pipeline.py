@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from pagewise.data.jobs import JobRepository
 from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository
+from pagewise.data.results import ResultRepository, report_key
 from pagewise.data.storage import DocumentStore
 from pagewise.documents.errors import DocumentError
 from pagewise.logic.errors import JobFailed, describe_failure
+from pagewise.logic.results import clip_text, result_document, translation_providers
 from pagewise.models import ErrorCode, Job, JobStatus, SummaryInfo
 from pagewise.settings import PipelineSettings
 
@@ -141,7 +142,7 @@ class Pipeline:
             job_id,
             page,
             source=text.source,
-            ocr_text=text.text,
+            ocr_text=clip_text(text.text),
             ocr_confidence=text.confidence,
             ocr_seconds=ocr_seconds,
             ocr_reason=text.reason,
@@ -179,8 +180,8 @@ class Pipeline:
         self.pages.save(
             job_id,
             page,
-            legal_english=translation.legal_english,
-            plain_english=translation.plain_english,
+            legal_english=clip_text(translation.legal_english),
+            plain_english=clip_text(translation.plain_english),
             translation_provider=translation.provider,
             translation_model=translation.model,
             translated=translation.translated,
@@ -251,7 +252,9 @@ class Pipeline:
             prompt_tokens=summary.prompt_tokens,
             completion_tokens=summary.completion_tokens,
         )
-        self.jobs.update_fields(job_id, summary=summary.text, summary_info=info.model_dump())
+        self.jobs.update_fields(
+            job_id, summary=clip_text(summary.text), summary_info=info.model_dump()
+        )
         return {
             "job_id": job_id,
             "method": summary.method,
@@ -265,8 +268,7 @@ class Pipeline:
         job = self._job(job_id)
         pages = self.pages.all_for_job(job_id)
         summary = job.summary_info or SummaryInfo(method="extractive", provider="offline")
-        providers = sorted({page.translation_provider or "offline" for page in pages})
-        models = sorted({page.translation_model for page in pages if page.translation_model})
+        providers, models = translation_providers(pages)
         generated_at = datetime.now(UTC)
         render_pages = [
             RenderPage(
@@ -295,58 +297,13 @@ class Pipeline:
         stem = job.file_name.rsplit(".", 1)[0] or "document"
         output_key = f"outputs/{job.tenant}/{job_id}/{stem}_translated.pdf"
         self.store.write(output_key, pdf, "application/pdf")
-        page_prompt = sum(page.prompt_tokens for page in pages)
-        page_completion = sum(page.completion_tokens for page in pages)
+        # The report text goes to S3 once; the page texts stay in page_results, referenced.
+        report_text_key = report_key(job_id)
+        self.store.write(
+            report_text_key, report_text(render_pages).encode(), "text/plain; charset=utf-8"
+        )
         self.results.save(
-            job_id,
-            {
-                "tenant": job.tenant,
-                "layout": job.layout,
-                "page_results": [
-                    {
-                        "page": page.page,
-                        "source": page.source,
-                        "language": page.language,
-                        "ocr_text": page.ocr_text,
-                        "ocr_confidence": page.ocr_confidence,
-                        "ocr_seconds": page.ocr_seconds,
-                        "ocr_reason": page.ocr_reason,
-                        "ocr_rotation": page.ocr_rotation,
-                        "ocr_dpi": page.ocr_dpi,
-                        "ocr_languages": page.ocr_languages,
-                        "legal_english": page.legal_english,
-                        "plain_english": page.plain_english,
-                        "translated": page.translated,
-                        "translation_provider": page.translation_provider,
-                        "translation_model": page.translation_model,
-                        "translation_note": page.translation_note,
-                        "prompt_tokens": page.prompt_tokens,
-                        "completion_tokens": page.completion_tokens,
-                    }
-                    for page in pages
-                ],
-                "summary": job.summary,
-                "summary_method": summary.method,
-                "summary_info": summary.model_dump(),
-                # Exactly the text of the PDF's pages (report_text is what render_pdf lays out).
-                "ai_report_content": report_text(render_pages),
-                "llm_usage": {
-                    "provider": ", ".join(providers),
-                    "model": ", ".join(models) or None,
-                    "pages": {"prompt_tokens": page_prompt, "completion_tokens": page_completion},
-                    "summary": {
-                        "prompt_tokens": summary.prompt_tokens,
-                        "completion_tokens": summary.completion_tokens,
-                    },
-                    "prompt_tokens": page_prompt + summary.prompt_tokens,
-                    "completion_tokens": page_completion + summary.completion_tokens,
-                    "total_tokens": page_prompt
-                    + page_completion
-                    + summary.prompt_tokens
-                    + summary.completion_tokens,
-                },
-                "created_at": generated_at,
-            },
+            job_id, result_document(job, pages, summary, report_text_key, generated_at)
         )
         # The summary also lives on the job (original_files.summary), set by Summarise.
         self.jobs.update_fields(job_id, output_pdf_path=output_key)

@@ -1,0 +1,69 @@
+"""In AWS the page Maps are Distributed: each page's events are in a child execution's
+history. Workflow.history splices them back as Map iterations, so the per-state timeline
+(GET /history, `pagewise trace`) still shows each page, its retries and its failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pagewise.data.workflow import splice_map_runs
+from pagewise.logic.history import summarise_history
+
+from .test_history import THROTTLED, _event, _page
+
+MAP_RUN = "arn:aws:states:us-east-1:1:mapRun:pagewise-pipeline/TranslatePages:abc"
+
+# The parent as AWS records a Distributed Map: no page events, only the Map Run.
+PARENT = [
+    _event(1, 0, 0, "ExecutionStarted", input='{"job_id": "6b0b"}'),
+    _event(2, 1, 1, "MapStateEntered", name="TranslatePages", input="{}"),
+    _event(3, 2, 2, "MapStateStarted", length=2),
+    _event(4, 3, 3, "MapRunStarted", mapRunArn=MAP_RUN),
+    _event(5, 4, 900, "MapRunSucceeded"),
+    _event(6, 5, 901, "MapStateSucceeded"),
+    _event(7, 5, 902, "MapStateExited", name="TranslatePages", output="{}"),
+    _event(8, 7, 903, "ExecutionSucceeded", output="{}"),
+]
+
+
+def _child(page: int, *, throttled_once: bool) -> list[dict[str, Any]]:
+    events = [
+        _event(1, 0, 10, "ExecutionStarted", input=_page(page)),
+        _event(2, 1, 11, "TaskStateEntered", name="TranslatePage", input=_page(page)),
+        _event(3, 2, 12, "TaskScheduled"),
+        _event(4, 3, 13, "TaskStarted"),
+    ]
+    if throttled_once:
+        events += [
+            _event(5, 4, 100, "TaskFailed", error="LlmThrottled", cause=THROTTLED),
+            _event(6, 5, 300, "TaskScheduled"),
+            _event(7, 6, 301, "TaskStarted"),
+        ]
+    last = len(events)
+    events += [
+        _event(last + 1, last, 500, "TaskSucceeded", output="{}"),
+        _event(last + 2, last + 1, 501, "TaskStateExited", name="TranslatePage", output="{}"),
+        _event(last + 3, last + 2, 502, "ExecutionSucceeded", output="{}"),
+    ]
+    return events
+
+
+def test_child_executions_show_as_the_pages_of_their_map() -> None:
+    children = {MAP_RUN: [_child(1, throttled_once=False), _child(2, throttled_once=True)]}
+    spliced = splice_map_runs(PARENT, lambda arn: children[arn])
+    assert [event["id"] for event in spliced] == list(range(1, len(spliced) + 1))
+    timeline = summarise_history(spliced)
+    assert timeline.status == "SUCCEEDED"
+    states = {state.state: state for state in timeline.states}
+    assert list(states) == ["TranslatePages", "TranslatePage[page 1]", "TranslatePage[page 2]"]
+    assert states["TranslatePage[page 1]"].attempts == 1
+    assert states["TranslatePage[page 2]"].attempts == 2
+    assert states["TranslatePage[page 2]"].retry_errors == ["LlmThrottled"]
+    assert all(state.status == "succeeded" for state in timeline.states)
+    assert states["TranslatePage[page 2]"].depth == 1
+
+
+def test_without_map_runs_the_history_is_unchanged() -> None:
+    inline = [event for event in PARENT if not event["type"].startswith("MapRun")]
+    spliced = splice_map_runs(inline, lambda arn: [])
+    assert [event["type"] for event in spliced] == [event["type"] for event in inline]
