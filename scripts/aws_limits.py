@@ -488,7 +488,7 @@ def largest_documents(max_pages: int, text_chars: int) -> dict[str, int]:
     from datetime import UTC, datetime
 
     from bson import ObjectId
-    from pagewise.logic.results import result_document
+    from pagewise.logic.report import job_result
     from pagewise.models import STATUS_ORDER, Job, JobStatus, PageResult, SummaryInfo
 
     text = "\U0001d54f" * text_chars  # 4 bytes in UTF-8, the most a character takes in BSON
@@ -540,9 +540,9 @@ def largest_documents(max_pages: int, text_chars: int) -> dict[str, int]:
     summary = (
         SummaryInfo.model_validate(job.summary_info.model_dump()) if job.summary_info else None
     )
-    result = result_document(
+    result = job_result(
         job, pages, summary or SummaryInfo(method="none", provider="offline"), "k" * 1024, now
-    )
+    ).model_dump()
     return {
         "original_files": _bson_size({"_id": ObjectId(), **job.model_dump()}),
         "ai_extracted_content": _bson_size(

@@ -142,10 +142,9 @@ class Job(BaseModel):
 PageSource = Literal["text_layer", "ocr", "blank"]
 
 
-class PageResult(BaseModel):
-    """One page of a job, written by OcrPage and TranslatePage (one document per page)."""
+class PageReport(BaseModel):
+    """One page as the job's result reports it (``GET .../result``'s ``page_results``)."""
 
-    job_id: str
     page: int
     source: PageSource | None = None
     language: str | None = None
@@ -159,9 +158,60 @@ class PageResult(BaseModel):
     ocr_languages: str | None = None
     legal_english: str | None = None
     plain_english: str | None = None
+    translated: bool | None = None
     translation_provider: str | None = None
     translation_model: str | None = None
-    translated: bool | None = None
     translation_note: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+
+
+class PageResult(PageReport):
+    """One page of a job, written by OcrPage and TranslatePage (one document per page)."""
+
+    job_id: str
+
+
+class TokenCount(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class LlmUsage(BaseModel):
+    """The tokens a job cost: its pages, its summary, and the sums."""
+
+    provider: str
+    model: str | None
+    pages: TokenCount
+    summary: TokenCount
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class PageResultsRef(BaseModel):
+    """Where a job's page results are: one ``page_results`` document per (job, page)."""
+
+    collection: Literal["page_results"] = "page_results"
+    job_id: str
+
+
+class JobResult(BaseModel):
+    """One document of ``ai_extracted_content``, written by Render (``GET .../result``).
+
+    Each page's text is stored once, in ``page_results``: this refers to them, and to the
+    report text (the PDF's pages as text) in S3, so its size does not grow with the document
+    (MongoDB's 16 MiB; scripts/aws_limits.py checks it at MAX_PAGES).
+    """
+
+    tenant: str
+    layout: Layout
+    page_count: int
+    page_results_ref: PageResultsRef
+    summary: str | None
+    summary_method: str
+    summary_info: SummaryInfo
+    # The S3 key of exactly the text of the PDF's pages (work/{job_id}/report.txt).
+    ai_report_key: str
+    llm_usage: LlmUsage
+    created_at: datetime

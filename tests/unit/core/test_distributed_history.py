@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pagewise.data.workflow import splice_map_runs
-from pagewise.logic.history import summarise_history
+from pagewise.logic.history import execution_timeline
 
 from .test_history import THROTTLED, _event, _page
 
@@ -52,7 +52,7 @@ def test_child_executions_show_as_the_pages_of_their_map() -> None:
     children = {MAP_RUN: [_child(1, throttled_once=False), _child(2, throttled_once=True)]}
     spliced = splice_map_runs(PARENT, lambda arn: children[arn])
     assert [event["id"] for event in spliced] == list(range(1, len(spliced) + 1))
-    timeline = summarise_history(spliced)
+    timeline = execution_timeline(spliced)
     assert timeline.status == "SUCCEEDED"
     states = {state.state: state for state in timeline.states}
     assert list(states) == ["TranslatePages", "TranslatePage[page 1]", "TranslatePage[page 2]"]

@@ -184,18 +184,19 @@ def test_a_slice_stops_at_the_byte_budget_but_always_holds_a_page() -> None:
 
 
 def test_a_result_stored_before_paging_is_still_served(
-    service: JobService, pipeline: Pipeline
+    service: JobService, pipeline: Pipeline, db: Database[dict[str, Any]]
 ) -> None:
     job = a_job(status=JobStatus.COMPLETED)
     pipeline.jobs.insert(job)
-    pipeline.results.save(
-        job.job_id,
+    # The old shape: every page's texts and the report text inside the document.
+    db.ai_extracted_content.insert_one(
         {
+            "document_id": job.job_id,
             "tenant": job.tenant,
             "page_results": [_stored_page(page, f"old page {page}") for page in (1, 2, 3)],
             "ai_report_content": "Page 1 ...",
             "summary": "old",
-        },
+        }
     )
     whole = service.result(job)
     assert whole is not None

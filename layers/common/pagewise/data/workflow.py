@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,9 +12,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ class Workflow:
 
         The page Maps are Distributed: each page's events are in a child execution's history.
         Those are spliced in after their Map's MapRunStarted as Inline Map iterations
-        (see :func:`splice_map_runs`), so a reader sees one history as before.
+        (see :func:`splice_map_runs`), so a reader sees one history as with Inline Maps.
         """
         events = self._events(execution_arn)
         if events is None:
@@ -94,11 +98,16 @@ class Workflow:
         return events
 
     def _map_run_histories(self, map_run_arn: str) -> list[list[dict[str, Any]]]:
-        """The histories of a Map Run's child executions, in the order they started."""
+        """The histories of a Map Run's child executions, in the order they started; none
+        when they cannot be read (the job's own history is still worth showing)."""
         children: list[dict[str, Any]] = []
         paginator = self._sfn.get_paginator("list_executions")
-        for page in paginator.paginate(mapRunArn=map_run_arn):
-            children.extend(dict(child) for child in page["executions"])
+        try:
+            for page in paginator.paginate(mapRunArn=map_run_arn):
+                children.extend(dict(child) for child in page["executions"])
+        except ClientError as error:
+            LOG.warning("the child executions of %s cannot be listed: %s", map_run_arn, error)
+            return []
         children.sort(key=lambda child: child["startDate"])
         with ThreadPoolExecutor(max_workers=8) as pool:
             histories = pool.map(self._events, [child["executionArn"] for child in children])

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pagewise.models import Job, PageResult, PageSource, SummaryInfo
+from pagewise.models import PageReport
 
 # The most characters a page keeps per text field (OCR text, legal and plain English) and the
 # summary keeps: a dense page of legal text has 4,000-9,000; beyond this it is not a page.
@@ -33,82 +33,12 @@ MAX_RESULT_PAGE_SIZE = 100
 RESULT_BODY_BUDGET = 3_500_000
 
 
-def translation_providers(pages: Sequence[PageResult]) -> tuple[list[str], list[str]]:
-    """The providers and the models that translated the pages, sorted."""
-    providers = sorted({page.translation_provider or "offline" for page in pages})
-    models = sorted({page.translation_model for page in pages if page.translation_model})
-    return providers, models
-
-
-def result_document(
-    job: Job,
-    pages: Sequence[PageResult],
-    summary: SummaryInfo,
-    report_key: str,
-    created_at: datetime,
-) -> dict[str, Any]:
-    """The ``ai_extracted_content`` document of a finished job: its size does not grow with the
-    pages' text (they are in ``page_results``, the report text in S3 at ``report_key``)."""
-    providers, models = translation_providers(pages)
-    page_prompt = sum(page.prompt_tokens for page in pages)
-    page_completion = sum(page.completion_tokens for page in pages)
-    return {
-        "tenant": job.tenant,
-        "layout": job.layout,
-        "page_count": len(pages),
-        "page_results_ref": {"collection": "page_results", "job_id": job.job_id},
-        "ai_report_key": report_key,
-        "summary": job.summary,
-        "summary_method": summary.method,
-        "summary_info": summary.model_dump(),
-        "llm_usage": {
-            "provider": ", ".join(providers),
-            "model": ", ".join(models) or None,
-            "pages": {"prompt_tokens": page_prompt, "completion_tokens": page_completion},
-            "summary": {
-                "prompt_tokens": summary.prompt_tokens,
-                "completion_tokens": summary.completion_tokens,
-            },
-            "prompt_tokens": page_prompt + summary.prompt_tokens,
-            "completion_tokens": page_completion + summary.completion_tokens,
-            "total_tokens": page_prompt
-            + page_completion
-            + summary.prompt_tokens
-            + summary.completion_tokens,
-        },
-        "created_at": created_at,
-    }
-
-
 def clip_text(text: str | None, limit: int = MAX_PAGE_TEXT_CHARS) -> str | None:
     """``text`` cut to ``limit`` characters (mark included), saying that it was."""
     if text is None or len(text) <= limit:
         return text
     mark = CLIPPED_MARK.format(limit=limit)
     return text[: limit - len(mark)] + mark
-
-
-class ResultPageItem(BaseModel):
-    """One page of ``/result`` (the fields ``ai_extracted_content.page_results`` had)."""
-
-    page: int
-    source: PageSource | None = None
-    language: str | None = None
-    ocr_text: str | None = None
-    ocr_confidence: float | None = None
-    ocr_seconds: float | None = None
-    ocr_reason: str | None = None
-    ocr_rotation: int | None = None
-    ocr_dpi: int | None = None
-    ocr_languages: str | None = None
-    legal_english: str | None = None
-    plain_english: str | None = None
-    translated: bool | None = None
-    translation_provider: str | None = None
-    translation_model: str | None = None
-    translation_note: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
 
 
 class ResultResponse(BaseModel):
@@ -121,7 +51,7 @@ class ResultResponse(BaseModel):
 
     document_id: str
     layout: str | None = None
-    page_results: list[ResultPageItem]
+    page_results: list[PageReport]
     summary: str | None = None
     summary_method: str | None = None
     summary_info: dict[str, Any] | None = None
@@ -155,11 +85,11 @@ def result_page(
     """The response for ``pages`` (the stored pages from ``page_from`` on, at most
     ``page_size``, in page order) of the result ``stored`` (``ai_extracted_content``)."""
     total = int(stored.get("page_count", len(stored.get("page_results") or ())))
-    items: list[ResultPageItem] = []
+    items: list[PageReport] = []
     used = 0
     next_from: int | None = None
     for page in pages:
-        item = ResultPageItem.model_validate(page)
+        item = PageReport.model_validate(page)
         size = lambda_payload_bytes(item.model_dump(mode="json"))
         if items and used + size > budget:
             next_from = item.page
