@@ -67,3 +67,35 @@ def test_without_map_runs_the_history_is_unchanged() -> None:
     inline = [event for event in PARENT if not event["type"].startswith("MapRun")]
     spliced = splice_map_runs(inline, lambda arn: [])
     assert [event["type"] for event in spliced] == [event["type"] for event in inline]
+
+
+def test_a_failed_child_fails_its_page_and_the_map() -> None:
+    failing = [
+        _event(1, 0, 10, "ExecutionStarted", input=_page(2)),
+        _event(2, 1, 11, "TaskStateEntered", name="TranslatePage", input=_page(2)),
+        _event(3, 2, 12, "TaskScheduled"),
+        _event(4, 3, 13, "TaskStarted"),
+        _event(5, 4, 100, "TaskFailed", error="LlmThrottled", cause=THROTTLED),
+        _event(6, 5, 101, "TaskStateEntered", name="TranslatePageFailed", input=_page(2)),
+        _event(7, 6, 102, "TaskScheduled"),
+        _event(8, 7, 103, "TaskStarted"),
+        _event(9, 8, 150, "TaskSucceeded", output="{}"),
+        _event(10, 9, 151, "TaskStateExited", name="TranslatePageFailed", output="{}"),
+        _event(11, 10, 152, "FailStateEntered", name="TranslatePageGaveup", input="{}"),
+        _event(12, 11, 153, "ExecutionFailed", error="LlmThrottled", cause=THROTTLED),
+    ]
+    parent = [
+        *PARENT[:4],
+        _event(5, 4, 900, "MapRunFailed", error="States.ExceedToleratedFailureThreshold"),
+        _event(6, 5, 901, "MapStateFailed"),
+        _event(7, 6, 902, "ExecutionFailed", error="States.ExceedToleratedFailureThreshold"),
+    ]
+    spliced = splice_map_runs(parent, lambda arn: [_child(1, throttled_once=False), failing])
+    timeline = execution_timeline(spliced)
+    assert timeline.status == "FAILED"
+    states = {state.state: state for state in timeline.states}
+    assert states["TranslatePage[page 1]"].status == "succeeded"
+    assert states["TranslatePage[page 2]"].status == "failed"
+    assert states["TranslatePage[page 2]"].error == "LlmThrottled"
+    assert states["TranslatePageGaveup[page 2]"].status == "failed"
+    assert states["TranslatePages"].status == "failed"
