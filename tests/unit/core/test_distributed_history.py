@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pagewise.data.workflow import splice_map_runs
+import boto3
+from botocore.stub import Stubber
+from pagewise.data.workflow import Workflow, splice_map_runs
 from pagewise.logic.history import execution_timeline
 
 from .test_history import THROTTLED, _event, _page
@@ -99,3 +101,48 @@ def test_a_failed_child_fails_its_page_and_the_map() -> None:
     assert states["TranslatePage[page 2]"].error == "LlmThrottled"
     assert states["TranslatePageGaveup[page 2]"].status == "failed"
     assert states["TranslatePages"].status == "failed"
+
+
+def test_workflow_history_reads_the_children_or_goes_on_without_them() -> None:
+    client = boto3.client(
+        "stepfunctions",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    workflow = Workflow("arn:aws:states:us-east-1:1:stateMachine:pagewise-pipeline", client)
+    parent_arn = "arn:aws:states:us-east-1:1:execution:pagewise-pipeline:6b0b"
+    child_arn = "arn:aws:states:us-east-1:1:execution:pagewise-pipeline/TranslatePages:c1"
+    history_call = {"includeExecutionData": True, "maxResults": 1000}
+    with Stubber(client) as stub:
+        stub.add_response(
+            "get_execution_history",
+            {"events": PARENT},
+            {"executionArn": parent_arn, **history_call},
+        )
+        child = {
+            "executionArn": child_arn,
+            "stateMachineArn": MAP_RUN.replace(":mapRun:", ":stateMachine:").rsplit(":", 1)[0],
+            "name": "c1",
+            "status": "SUCCEEDED",
+            "startDate": PARENT[0]["timestamp"],
+        }
+        stub.add_response("list_executions", {"executions": [child]}, {"mapRunArn": MAP_RUN})
+        stub.add_response(
+            "get_execution_history",
+            {"events": _child(1, throttled_once=True)},
+            {"executionArn": child_arn, **history_call},
+        )
+        events = workflow.history(parent_arn)
+        # The role may not read child executions: the job's own states still show.
+        stub.add_response(
+            "get_execution_history",
+            {"events": PARENT},
+            {"executionArn": parent_arn, **history_call},
+        )
+        stub.add_client_error("list_executions", "AccessDeniedException", http_status_code=400)
+        without = workflow.history(parent_arn)
+    assert events is not None and without is not None
+    pages = [state.state for state in execution_timeline(events).states]
+    assert pages == ["TranslatePages", "TranslatePage[page 1]"]
+    assert [state.state for state in execution_timeline(without).states] == ["TranslatePages"]

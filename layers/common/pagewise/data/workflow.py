@@ -105,13 +105,13 @@ class Workflow:
         try:
             for page in paginator.paginate(mapRunArn=map_run_arn):
                 children.extend(dict(child) for child in page["executions"])
-        except ClientError as error:
-            LOG.warning("the child executions of %s cannot be listed: %s", map_run_arn, error)
+            children.sort(key=lambda child: child["startDate"])
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                arns = [child["executionArn"] for child in children]
+                return [history for history in pool.map(self._events, arns) if history]
+        except ClientError as error:  # e.g. the role may not read child executions
+            LOG.warning("the child executions of %s cannot be read: %s", map_run_arn, error)
             return []
-        children.sort(key=lambda child: child["startDate"])
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            histories = pool.map(self._events, [child["executionArn"] for child in children])
-            return [history for history in histories if history is not None]
 
     def stop(self, execution_arn: str, cause: str) -> None:
         """Stop a running execution; one that already ended is left as it is."""
