@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pymupdf
 from benchkit import Figure, StackRun, make_pdf, run_job, table
+from ocr_engine import rasters
+from pagewise.documents.ocr.raster import Raster
 
 BENCHMARK = "OCR throughput"
 LANGUAGES = "spa+eng"
@@ -53,30 +55,14 @@ class Throughput:
         return self.pages / self.seconds * 60
 
 
-@dataclass(frozen=True)
-class Raster:
-    samples: bytes  # 8-bit greyscale, one byte per pixel, rows without padding
-    width: int
-    height: int
-
-    def pnm(self) -> bytes:
-        return f"P5\n{self.width} {self.height}\n255\n".encode() + self.samples
-
-
-def rasterise(pdf: Path) -> list[Raster]:
-    """Each page at 300 dpi, greyscale: what both raw engines read."""
-    with pymupdf.open(pdf) as doc:
-        pixmaps = [page.get_pixmap(dpi=300, colorspace=pymupdf.csGRAY) for page in doc]
-    return [Raster(bytes(p.samples), p.width, p.height) for p in pixmaps]
-
-
 def raw_tesseract(rasters: list[Raster], workdir: Path) -> Throughput:
     images: list[Path] = []
     written: dict[int, Path] = {}  # a page read more than once is written once
     for raster in rasters:
         if id(raster) not in written:
             written[id(raster)] = workdir / f"page-{len(written) + 1}.pnm"
-            written[id(raster)].write_bytes(raster.pnm())
+            header = b"P5\n%d %d\n255\n" % (raster.width, raster.height)
+            written[id(raster)].write_bytes(header + raster.samples)
         images.append(written[id(raster)])
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
@@ -202,7 +188,7 @@ def run(
         workdir = Path(tmp)
         for pages in page_counts:
             pdf = make_pdf(workdir / f"scan-{pages}.pdf", scanned=pages)
-            best, engines = best_raw_engine(rasterise(pdf), workdir)
+            best, engines = best_raw_engine(rasters(pdf), workdir)
             for engine in engines:
                 note = "baseline: best raw engine" if engine is best else "raw engine"
                 figures.append(_figure(engine, engine, note))

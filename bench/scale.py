@@ -36,7 +36,8 @@ from benchkit import (
     submit,
     table,
 )
-from ocr_throughput import best_raw_engine, rasterise
+from ocr_engine import rasters
+from ocr_throughput import best_raw_engine
 from pagewise_client.api import PagewiseClient
 
 BENCHMARK = "Scale"
@@ -110,7 +111,7 @@ def _run(jobs: int, pages: int, tmp: Path, timeout_seconds: float) -> list[Figur
         raise SystemExit(f"scale run lost or failed jobs: {problems}")
     peak = sampler.peak or idle
     completed = len(finals)
-    best, engines = best_raw_engine(rasterise(files[0]) * jobs, tmp)
+    best, engines = best_raw_engine(rasters(files[0]) * jobs, tmp)
     pages_per_minute = jobs * pages * 60 / drained
     return [
         Figure(
