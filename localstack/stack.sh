@@ -185,6 +185,10 @@ except botocore.exceptions.ClientError:
       || { tail -60 "$HOME_DIR/logs/sam-deploy.log"; die "sam deploy failed"; }
   fi
   log "deployed stack $STACK_NAME"
+  # LocalStack's CloudFormation ignores ReservedConcurrentExecutions: put it through the API.
+  "$VENVS/lambda-python/bin/python" "$ROOT/localstack/reserved_concurrency.py" "$STACK_NAME" \
+    >"$HOME_DIR/logs/reserved-concurrency.log" 2>&1 \
+    || { cat "$HOME_DIR/logs/reserved-concurrency.log"; die "reserved concurrency not applied"; }
   verify_notify_sender
 }
 

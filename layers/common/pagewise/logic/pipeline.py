@@ -129,7 +129,8 @@ class Pipeline:
         job = self._job(job_id)
         try:
             text = extract_page(
-                self.store.read(job.upload_key),
+                # The same upload for every page: a warm environment reads it once.
+                self.store.read_again(job.upload_key),
                 page,
                 data_dir=self.settings.ocr_data_dir,
                 languages=self.settings.ocr_languages,
