@@ -21,6 +21,7 @@ from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.logic.jobs import InvalidRequest, JobService, NewJobRequest
 from pagewise.models import Job, Layout
+from pagewise.outputs import DEFAULT_VARIANT, Variant
 from pagewise.settings import ApiSettings, JwtSettings
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -369,10 +370,13 @@ def create_app(
         )
 
     @app.get(f"{API}/jobs/{{job_id}}/download", status_code=307, responses=errors)
-    def download(job: OwnedJob) -> RedirectResponse:
-        url = jobs.download_url(job)
+    def download(job: OwnedJob, variant: Variant = DEFAULT_VARIANT) -> RedirectResponse:
+        """A redirect to a short-lived GET of one output: report (default), overlay,
+        searchable or docx."""
+        url = jobs.download_url(job, variant)
         if url is None:
-            raise HTTPException(status_code=404, detail="The translated PDF is not ready.")
+            what = "translated PDF" if variant == DEFAULT_VARIANT else f"{variant} output"
+            raise HTTPException(status_code=404, detail=f"The {what} is not ready.")
         return RedirectResponse(url, status_code=307)
 
     @app.delete(f"{API}/jobs/{{job_id}}", status_code=200, responses=errors)

@@ -123,6 +123,9 @@ class Job(BaseModel):
     pages_translated: int = 0
     total_pages: int | None = None
     output_pdf_path: str | None = None
+    # Every output Render wrote, by variant (pagewise.outputs): report, overlay, searchable,
+    # docx; the report's key is output_pdf_path too.
+    output_keys: dict[str, str] = Field(default_factory=dict)
     error_code: str | None = None
     error_message: str | None = None
     summary: str | None = None
@@ -165,3 +168,6 @@ class PageResult(BaseModel):
     translation_note: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # The per-block translation for the overlay (documents/block_translation.py).
+    block_prompt_tokens: int = 0
+    block_completion_tokens: int = 0

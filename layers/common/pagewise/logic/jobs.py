@@ -19,6 +19,9 @@ from pagewise.logic.history import ExecutionTimeline, summarise_history
 from pagewise.logic.ingest import accept_upload
 from pagewise.logic.notifications import CallbackUrlRefused, check_callback_url
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
+from pagewise.outputs import DEFAULT_VARIANT, OUTPUT_KINDS, Variant, output_file_name
+
+PREVIEWS = ("source", "overlay")
 
 ACCEPTED_CONTENT_TYPES = {
     "application/pdf": "pdf",
@@ -224,16 +227,49 @@ class JobService:
         timeline.execution_arn = arn
         return timeline
 
-    def download_url(self, job: Job) -> str | None:
-        if job.processing_status != JobStatus.COMPLETED or not job.output_pdf_path:
+    def download_url(self, job: Job, variant: Variant = DEFAULT_VARIANT) -> str | None:
+        """A short-lived GET of one output (``report`` by default); None until it exists."""
+        if job.processing_status != JobStatus.COMPLETED:
             return None
-        stem = job.file_name.rsplit(".", 1)[0] or "document"
+        key = job.output_keys.get(variant) or (job.output_pdf_path if variant == "report" else None)
+        if not key:
+            return None
         return self.store.presigned_download(
-            job.output_pdf_path, f"{stem}_translated.pdf", self.download_expiry_seconds
+            key,
+            output_file_name(job.file_name, variant),
+            self.download_expiry_seconds,
+            content_type=OUTPUT_KINDS[variant].content_type,
         )
 
     def result(self, job: Job) -> dict[str, Any] | None:
-        return self.results.get(job.job_id)
+        """The stored result, with each output's and preview's URL in place of its key."""
+        content = self.results.get(job.job_id)
+        if content is None:
+            return None
+        outputs = content.pop("outputs", None) or {}
+        content["outputs"] = [
+            {
+                "variant": variant,
+                "file_name": entry["file_name"],
+                "content_type": entry["content_type"],
+                "url": f"/api/v1/jobs/{job.job_id}/download?variant={variant}",
+                "download_url": self.download_url(job, variant),
+            }
+            for variant, entry in outputs.items()
+        ]
+        content["previews"] = [
+            {
+                "page": preview["page"],
+                **{
+                    f"{kind}_url": self.store.presigned_view(
+                        preview[f"{kind}_key"], self.download_expiry_seconds
+                    )
+                    for kind in PREVIEWS
+                },
+            }
+            for preview in content.get("previews") or []
+        ]
+        return content
 
     def cancel_or_delete(self, job: Job) -> str:
         """Cancel a job that is still running; delete a finished one with its files.
@@ -251,7 +287,10 @@ class JobService:
                 )
             if cancelled is not None:
                 return "cancelled"
-        keys = [job.upload_key] + ([job.output_pdf_path] if job.output_pdf_path else [])
+        stored = self.results.get(job.job_id) or {}
+        previews = [p[f"{kind}_key"] for p in stored.get("previews") or [] for kind in PREVIEWS]
+        outputs = {job.output_pdf_path, *job.output_keys.values()} - {None}
+        keys = [job.upload_key, *sorted(k for k in outputs if k), *previews]
         self.store.delete(keys)
         self.pages.delete_for_job(job.job_id)
         self.results.delete(job.job_id)
