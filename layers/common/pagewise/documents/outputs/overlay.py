@@ -36,6 +36,11 @@ NO_LAYOUT_LABEL = "No text layout for this page: its translation is in the repor
 _RING = 3.0
 _SAMPLE_DPI = 50
 _SIZE_STEP = 0.25
+# The text may grow this much over the source's size to fill its box (English is often shorter).
+_GROW = 1.25
+# Line spacing, per point of size: the normal one, and the loosest used to fill a box.
+_LEADING = 1.2
+_MAX_LEADING = 1.6
 # Redaction of text only: images and vector graphics (lines, stamps, signatures) stay, and
 # nothing is painted where the text was (False: no fill; None would mean white).
 _KEEP_IMAGES: int = getattr(pymupdf, "PDF_REDACT_IMAGE_NONE")  # noqa: B009 (untyped)
@@ -78,70 +83,134 @@ def _source_font_size(block: Block) -> float:
     return statistics.median(heights) / 1.15 if heights else block.box.height
 
 
+# One typeset line: its words, and whether it ends a paragraph (then it is not justified).
+_Line = tuple[list[str], bool]
+
+
 @dataclass
 class _Fitted:
     writer: pymupdf.TextWriter
-    # When the text does not fit even at the floor size: the part that fits (with a marker)
-    # and the rest, for a note; both "" when all of it fits.
+    # When the text does not fit even at the floor size: the part that fits (set with its
+    # marker by _Typesetter.mark) and the rest, for a note; both "" when all of it fits.
     head: str = ""
     rest: str = ""
 
 
 class _Typesetter:
+    """Sets a block's text in its box: lines broken at spaces, justified (a paragraph's last
+    line flush left), spread down to fill the box's height; the largest size from the
+    source's own (times ``_GROW``) down to ``min_size`` at which it fits."""
+
     def __init__(self, font: pymupdf.Font, min_size: float, max_size: float) -> None:
         self.font = font
         self.min_size = min_size
         self.max_size = max_size
+        self._body = font.ascender - font.descender  # a line's own height, per point of size
 
-    def _try(
-        self, rect: pymupdf.Rect, text: str, size: float, page: pymupdf.Page
-    ) -> tuple[pymupdf.TextWriter, list[tuple[str, float]]]:
+    def _width(self, text: str, size: float) -> float:
+        return float(self.font.text_length(text, fontsize=size))
+
+    def _break(self, text: str, size: float, width: float) -> list[_Line]:
+        lines: list[_Line] = []
+        space = self._width(" ", size)
+        for paragraph in text.split("\n"):
+            current: list[str] = []
+            used = 0.0
+            for word in paragraph.split():
+                while self._width(word, size) > width and len(word) > 1:
+                    # A word wider than the box is cut where it must be.
+                    cut = next(
+                        (
+                            n
+                            for n in range(len(word) - 1, 0, -1)
+                            if self._width(word[:n], size) <= width
+                        ),
+                        1,
+                    )
+                    if current:
+                        lines.append((current, False))
+                        current, used = [], 0.0
+                    lines.append(([word[:cut]], False))
+                    word = word[cut:]
+                length = self._width(word, size)
+                if current and used + space + length > width:
+                    lines.append((current, False))
+                    current, used = [], 0.0
+                used = used + space + length if current else length
+                current.append(word)
+            lines.append((current, True))
+        return lines
+
+    def _capacity(self, rect: pymupdf.Rect, size: float) -> int:
+        """How many lines of ``size`` fit the box's height at the normal leading."""
+        if rect.height < size * self._body:
+            return 0
+        return 1 + int((rect.height - size * self._body) / (size * _LEADING))
+
+    def _fits(self, rect: pymupdf.Rect, text: str, size: float) -> bool:
+        return len(self._break(text, size, rect.width)) <= self._capacity(rect, size)
+
+    def _set(
+        self, page: pymupdf.Page, rect: pymupdf.Rect, lines: list[_Line], size: float
+    ) -> pymupdf.TextWriter:
         writer = pymupdf.TextWriter(page.rect, color=TEXT_COLOUR)
-        left = writer.fill_textbox(
-            rect, text, font=self.font, fontsize=size, align=pymupdf.TEXT_ALIGN_LEFT
-        )
-        return writer, list(left)
+        step = size * _LEADING
+        if len(lines) > 1:  # spread the lines down the box, up to a loose leading
+            room = (rect.height - size * self._body) / (len(lines) - 1)
+            step = max(step, min(room, size * _MAX_LEADING))
+        y = rect.y0 + size * self.font.ascender
+        space = self._width(" ", size)
+        for words, last in lines:
+            widths = [self._width(word, size) for word in words]
+            gap = space
+            if not last and len(words) > 1:
+                gap = (rect.width - sum(widths)) / (len(words) - 1)
+            x = rect.x0
+            for word, width in zip(words, widths, strict=True):
+                writer.append((x, y), word, font=self.font, fontsize=size)
+                x += width + gap
+            y += step
+        return writer
 
     def fit(self, page: pymupdf.Page, rect: pymupdf.Rect, text: str, start: float) -> _Fitted:
-        """The largest size in [min_size, start] at which all of ``text`` fits ``rect``."""
         high = max(self.min_size, min(self.max_size, start))
-        writer, left = self._try(rect, text, high, page)
-        if not left:
-            return _Fitted(writer)
         low = self.min_size
-        writer, left = self._try(rect, text, low, page)
-        if left:
-            return self._overflow(page, rect, text, low)
-        # Bisect between a size that fits (low) and one that does not (high).
-        while high - low > _SIZE_STEP:
+        if self._fits(rect, text, high):
+            low = high
+        elif not self._fits(rect, text, low):
+            return self._overflow(page, rect, text)
+        while high - low > _SIZE_STEP:  # bisect: low fits, high does not
             middle = (low + high) / 2
-            trial, trial_left = self._try(rect, text, middle, page)
-            if trial_left:
+            if self._fits(rect, text, middle):
+                low = middle
+            else:
                 high = middle
-            else:
-                low, writer = middle, trial
-        return _Fitted(writer)
+        return _Fitted(self._set(page, rect, self._break(text, low, rect.width), low))
 
-    def _overflow(self, page: pymupdf.Page, rect: pymupdf.Rect, text: str, size: float) -> _Fitted:
-        """At the floor size: the longest prefix (cut at a space) that fits with the marker
-        placeholder; the marker's number is set by :meth:`mark`."""
-        cuts = [i for i, ch in enumerate(text) if ch.isspace()] + [len(text)]
-        best = 0
-        low, high = 0, len(cuts) - 1
-        while low <= high:
-            middle = (low + high) // 2
-            _, left = self._try(rect, text[: cuts[middle]].rstrip() + " [99]", size, page)
-            if left:
-                high = middle - 1
-            else:
-                best, low = middle + 1, middle + 1
-        cut = cuts[best - 1] if best else 0
-        return _Fitted(pymupdf.TextWriter(page.rect), text[:cut].rstrip(), text[cut:].strip())
+    def _overflow(self, page: pymupdf.Page, rect: pymupdf.Rect, text: str) -> _Fitted:
+        """At the floor size: as many lines as fit, the last ending with a marker placeholder
+        (numbered by :meth:`mark`); the rest goes to a note."""
+        size = self.min_size
+        lines = self._break(text, size, rect.width)
+        kept = lines[: self._capacity(rect, size)]
+        words = [word for line, _ in kept for word in line]
+        while words and not self._fits(rect, " ".join(words) + " [99]", size):
+            words.pop()
+        # The rest, from the first word not kept, with its paragraph breaks.
+        rest_lines = lines[len(kept) :]
+        dropped = [word for line, _ in kept for word in line][len(words) :]
+        rest = " ".join(dropped)
+        for line, last in rest_lines:
+            rest += (" " if rest and not rest.endswith("\n") else "") + " ".join(line)
+            rest += "\n" if last else ""
+        return _Fitted(pymupdf.TextWriter(page.rect), " ".join(words), rest.strip())
 
     def mark(self, page: pymupdf.Page, rect: pymupdf.Rect, fitted: _Fitted, number: int) -> str:
         """Set the part that fits with the marker ``[number]``; returns the rest."""
-        writer, _ = self._try(rect, f"{fitted.head} [{number}]".strip(), self.min_size, page)
-        fitted.writer = writer
+        head = f"{fitted.head} [{number}]".strip()
+        fitted.writer = self._set(
+            page, rect, self._break(head, self.min_size, rect.width), self.min_size
+        )
         return fitted.rest
 
 
@@ -259,7 +328,7 @@ def _overlay_page(
     for block in blocks:
         rect = _rect(block.box)
         text = spec.translations[block.id].strip()
-        fitted = typesetter.fit(page, rect, text, _source_font_size(block))
+        fitted = typesetter.fit(page, rect, text, _source_font_size(block) * _GROW)
         if fitted.rest:
             number = len(notes) + 1
             rest = typesetter.mark(page, rect, fitted, number)
