@@ -33,18 +33,66 @@ from tests.support.ocr_layout import ocr_layout
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLE = (ROOT / "samples" / "contrato-2-paginas.pdf").read_bytes()
 
-# What an LLM gives for the sample's blocks (legal English, roughly as long as the source).
+# What an LLM gives for the sample's blocks (legal English), by the start of the source block.
 ENGLISH = {
-    "CONTRATO DE ARRENDAMIENTO": "LEASE AGREEMENT",
+    "Página 1 de 2": "Page 1 of 2",
+    "Página 2 de 2": "Page 2 of 2",
+    "CONTRATO DE ARRENDAMIENTO": "RESIDENTIAL LEASE AGREEMENT",
+    "En Madrid, a 3": "In Madrid, on 3 March 2025.",
+    "REUNIDOS": "PARTIES",
+    "De una parte": (
+        "Of the one part, María José Fernández Ruiz, of legal age, domiciled in Madrid, holder "
+        "of identity document 50123456-K, acting in her own name, hereinafter “the Lessor”."
+    ),
+    "De otra parte": (
+        "Of the other part, Andrés Martín Gómez, of legal age, holder of identity document "
+        "02987654-S, acting in his own name, hereinafter “the Lessee”."
+    ),
+    "Ambas partes": (
+        "Both parties acknowledge each other's legal capacity to enter into this agreement, "
+        "which shall be governed by Law 29/1994 of 24 November on Urban Leases and by the "
+        "following"
+    ),
+    "CLÁUSULAS": "CLAUSES",
     "Primera.": (
-        "First. The lessor grants the lessee the use of the dwelling located at Calle Mayor 5.\n"
-        "Second. The monthly rent is eight hundred euros, payable within the first five days."
+        "First. Subject matter. The Lessor grants the Lessee the use of the dwelling located at "
+        "Calle Mayor 5, second floor B, Madrid, which the Lessee shall use as his habitual and "
+        "permanent residence."
+    ),
+    "Segunda.": (
+        "Second. Rent. The monthly rent is eight hundred euros (€800), payable monthly in "
+        "advance within the first five days of each month by bank transfer to the account "
+        "designated by the Lessor."
     ),
     "Tercera.": (
-        "Third. This agreement has a term of one year and is tacitly renewed.\n"
-        "Fourth. The lessee may not sublet the dwelling without the written consent.\n"
-        "Fifth. The parties submit to the courts of Madrid."
+        "Third. Deposit. Upon signature of this agreement, the Lessee delivers the sum of eight "
+        "hundred euros, equivalent to one month's rent, as the statutory deposit. The Lessor "
+        "shall return it at the end of the lease, once the condition of the dwelling has been "
+        "verified."
     ),
+    "Cuarta.": (
+        "Fourth. Term. The agreement has a term of one year from the date of its signature and "
+        "shall be tacitly renewed for annual periods unless either party notifies the other, at "
+        "least thirty days in advance, of its intention not to renew it."
+    ),
+    "Quinta.": (
+        "Fifth. Assignment and subletting. The Lessee may not assign the agreement or sublet "
+        "the dwelling, in whole or in part, without the written consent of the Lessor."
+    ),
+    "Sexta.": (
+        "Sixth. Upkeep. The Lessee shall return the dwelling in the same condition in which it "
+        "was received, save for wear and tear from normal use. The repairs necessary to keep it "
+        "habitable are the responsibility of the Lessor."
+    ),
+    "Séptima.": (
+        "Seventh. Jurisdiction. For any dispute arising from this agreement, the parties submit "
+        "to the courts of Madrid."
+    ),
+    "Y en prueba": (
+        "In witness whereof, the parties sign this agreement in duplicate at the place and on "
+        "the date first written above."
+    ),
+    "Fdo.:": "Signed: María José Fernández Ruiz Signed: Andrés Martín Gómez",
 }
 
 
@@ -89,7 +137,7 @@ def _born_digital_with_art() -> bytes:
     logo = pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 40, 20), False)
     logo.set_rect(logo.irect, (200, 30, 30))
     page.insert_image(pymupdf.Rect(480, 20, 560, 60), stream=logo.tobytes("png"))
-    page.draw_line((60, 180), (535, 180), color=(0, 0, 0), width=1)
+    page.draw_line((60, 515), (535, 515), color=(0, 0, 0), width=1)
     return bytes(doc.tobytes())
 
 
@@ -101,7 +149,7 @@ def scan_layout() -> PageLayout:
 def test_born_digital_overlay_replaces_the_text_in_place_and_keeps_images_and_lines() -> None:
     source = _born_digital_with_art()
     layout = layout_from_pdf(source, 1)
-    assert [b.id for b in layout.blocks] == ["b1", "b2"]
+    assert [b.id for b in layout.blocks] == [f"b{n}" for n in range(1, 12)]
     spec = OverlayPage(
         page=1, layout=layout, translations={b.id: _english(b) for b in layout.blocks}
     )
@@ -121,7 +169,7 @@ def test_born_digital_overlay_replaces_the_text_in_place_and_keeps_images_and_li
             i["bbox"] for i in original[0].get_image_info()
         ]
         lines = [d for d in overlay[0].get_drawings() if d["rect"].height < 2]
-        assert any(abs(d["rect"].y0 - 180) < 1 and d["rect"].width > 400 for d in lines)
+        assert any(abs(d["rect"].y0 - 515) < 1 and d["rect"].width > 400 for d in lines)
         # Unicode fonts, embedded and subset (a subset's name has a 6-letter tag).
         fonts = overlay[0].get_fonts()
         assert fonts and all(re.match(r"[A-Z]{6}\+", f[3]) for f in fonts)
@@ -302,7 +350,12 @@ def test_previews_are_small_pngs_one_per_page() -> None:
 
 def test_layout_from_a_text_layer_page() -> None:
     layout = layout_from_pdf(SAMPLE, 1)
-    assert layout.source == "text_layer" and (layout.width, layout.height) == (595, 842)
-    assert layout.blocks[0].text == "CONTRATO DE ARRENDAMIENTO"
-    assert layout.blocks[1].lines[0].words[0].text == "Primera."
+    assert layout.source == "text_layer"
+    assert (layout.width, layout.height) == pytest.approx((595.28, 841.89), abs=0.01)
+    assert layout.blocks[1].text == "CONTRATO DE ARRENDAMIENTO DE VIVIENDA"
+    assert (
+        layout.blocks[8].lines[0].words[:2]
+        and layout.blocks[8].lines[0].words[0].text == "Primera."
+    )
+    assert layout.blocks[8].box.x0 == pytest.approx(76.87, abs=0.01)
     assert layout_from_pdf(SAMPLE, 2).blocks == []  # the scan has no text layer

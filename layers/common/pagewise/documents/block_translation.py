@@ -94,7 +94,7 @@ class BlockMismatch(Exception):
 def parse_blocks(content: str, expected_ids: list[str]) -> dict[str, str]:
     """The answer's ``{id: legal_english}``; raises :class:`BlockMismatch` unless its ids are
     exactly ``expected_ids`` (none lost, none invented, none twice) with string texts."""
-    from pagewise.documents.llm import _FENCE
+    from pagewise.documents.llm.output import _FENCE
 
     text = content.strip()
     fenced = _FENCE.match(text)
@@ -163,7 +163,7 @@ def translate_blocks(
     ]
     what = f"the blocks of page {layout.page}"
     schema = (BLOCKS_SCHEMA_NAME, BLOCKS_SCHEMA)
-    answer = translator._complete(messages, what=what, json_output=True, schema=schema)
+    answer = translator.client.complete(messages, what=what, json_output=True, schema=schema)
     prompt_tokens, completion_tokens = answer.prompt_tokens, answer.completion_tokens
     try:
         translated = parse_blocks(answer.content, ids)
@@ -176,7 +176,7 @@ def translate_blocks(
                 "content": BLOCKS_CORRECTION_PROMPT.format(problem=problem, ids=", ".join(ids)),
             },
         ]
-        retry = translator._complete(messages, what=what, json_output=True, schema=schema)
+        retry = translator.client.complete(messages, what=what, json_output=True, schema=schema)
         prompt_tokens += retry.prompt_tokens
         completion_tokens += retry.completion_tokens
         try:

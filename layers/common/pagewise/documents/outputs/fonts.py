@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pymupdf
 
-from pagewise.documents.render import SYSTEM_DEJAVU_DIR, _packaged_font
+from pagewise.documents.render.fonts import SYSTEM_DEJAVU_DIR, _packaged_font
 
 # Serif first: the report sets legal English in DejaVu Serif.
 _DEJAVU_FILES = ("DejaVuSerif.ttf", "DejaVuSans.ttf")

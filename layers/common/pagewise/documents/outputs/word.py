@@ -17,7 +17,7 @@ from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.shared import Pt, RGBColor
 
-from pagewise.documents.render import (
+from pagewise.documents.render.content import (
     EMPTY_TEXT,
     SOURCE_LABELS,
     DocumentMeta,
