@@ -123,7 +123,7 @@ class Job(BaseModel):
     pages_translated: int = 0
     total_pages: int | None = None
     output_pdf_path: str | None = None
-    # Every output Render wrote, by variant (pagewise.outputs): report, overlay, searchable,
+    # Every output Render wrote, by variant (pagewise.variants): report, overlay, searchable,
     # docx; the report's key is output_pdf_path too.
     output_keys: dict[str, str] = Field(default_factory=dict)
     error_code: str | None = None
@@ -145,10 +145,9 @@ class Job(BaseModel):
 PageSource = Literal["text_layer", "ocr", "blank"]
 
 
-class PageResult(BaseModel):
-    """One page of a job, written by OcrPage and TranslatePage (one document per page)."""
+class PageReport(BaseModel):
+    """One page as the job's result reports it (``ai_extracted_content.page_results``)."""
 
-    job_id: str
     page: int
     source: PageSource | None = None
     language: str | None = None
@@ -162,12 +161,83 @@ class PageResult(BaseModel):
     ocr_languages: str | None = None
     legal_english: str | None = None
     plain_english: str | None = None
+    translated: bool | None = None
     translation_provider: str | None = None
     translation_model: str | None = None
-    translated: bool | None = None
     translation_note: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+
+
+class PageResult(PageReport):
+    """One page of a job, written by OcrPage and TranslatePage (one document per page)."""
+
+    job_id: str
     # The per-block translation for the overlay (documents/block_translation.py).
     block_prompt_tokens: int = 0
     block_completion_tokens: int = 0
+
+
+class TokenCount(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class LlmUsage(BaseModel):
+    """The tokens a job cost: its pages, its summary, and the sums."""
+
+    provider: str
+    model: str | None
+    pages: TokenCount
+    summary: TokenCount
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class OutputFile(BaseModel):
+    """One downloadable output (pagewise.variants) as Render stored it."""
+
+    key: str
+    file_name: str
+    content_type: str
+
+
+class PagePreview(BaseModel):
+    """The PNG previews of one page: the source and the overlay."""
+
+    page: int
+    source_key: str
+    overlay_key: str
+
+
+class PageOverflow(BaseModel):
+    page: int
+    blocks: int  # blocks whose translation continues in a note
+
+
+class OverlayReport(BaseModel):
+    overflowed_blocks: list[PageOverflow]
+    overflowed_total: int
+    appendix_pages: int
+
+
+class JobResult(BaseModel):
+    """One document of ``ai_extracted_content``, written by Render (``GET .../result``)."""
+
+    tenant: str
+    layout: Layout
+    page_results: list[PageReport]
+    summary: str | None
+    summary_method: str
+    summary_info: SummaryInfo
+    # Exactly the text of the PDF's pages.
+    ai_report_content: str
+    llm_usage: LlmUsage
+    created_at: datetime
+    # The outputs beside the report (overlay, searchable, docx), by variant, the report too;
+    # the page previews; the overlay's overflow; the seconds each output took to render.
+    outputs: dict[str, OutputFile] = Field(default_factory=dict)
+    previews: list[PagePreview] = Field(default_factory=list)
+    overlay: OverlayReport | None = None
+    render_seconds: dict[str, float] = Field(default_factory=dict)

@@ -1,56 +1,65 @@
-"""The job's downloadable outputs: their variants, S3 keys, file names and content types.
+"""The outputs of the pipeline states: what each handler returns to the state machine.
 
-Light on purpose: the API imports it to answer ``/download?variant=`` and ``/result``.
+Handlers dump them with ``model_dump(mode="json")``; the keys are the ones the ASL reads
+(statemachine/pipeline.asl.json: Prepare's ``pages`` and ``total_pages``, Render's
+``output_key``, the page states' whole payload through ``OutputPath``). Pointers only, never
+page text: Step Functions caps a state's data at 256 KB.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal, get_args
-
-Variant = Literal["report", "overlay", "searchable", "docx"]
-VARIANTS: tuple[Variant, ...] = get_args(Variant)
-DEFAULT_VARIANT: Variant = "report"
-PreviewKind = Literal["source", "overlay"]
-
-PDF = "application/pdf"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+from pagewise.events import JobPointer, PagePointer
+from pagewise.models import JobStatus, PageSource
 
 
-@dataclass(frozen=True)
-class OutputKind:
-    suffix: str  # appended to the upload's stem: contrato.pdf -> contrato_overlay.pdf
-    content_type: str
-    description: str
+class Prepared(JobPointer):
+    """Prepare: the page count, and one pointer per page for the Maps."""
+
+    total_pages: int
+    pages: list[PagePointer]
 
 
-OUTPUT_KINDS: dict[Variant, OutputKind] = {
-    "report": OutputKind(
-        "_translated.pdf", PDF, "The translated report: a cover with the summary, then each page."
-    ),
-    "overlay": OutputKind(
-        "_overlay.pdf", PDF, "Each source page with the legal English set where its text was."
-    ),
-    "searchable": OutputKind(
-        "_searchable.pdf", PDF, "The original with an invisible OCR text layer: searchable."
-    ),
-    "docx": OutputKind(
-        "_translated.docx", DOCX, "The translation as a Word document, a section per page."
-    ),
-}
+class PageRead(PagePointer):
+    """OcrPage: where the text came from; ocr_seconds is for the handler's metrics (the Map
+    discards the output: ResultPath null)."""
+
+    source: PageSource
+    ocr_seconds: float
 
 
-def file_stem(file_name: str) -> str:
-    return file_name.rsplit(".", 1)[0] or "document"
+class PageTranslated(PagePointer):
+    """TranslatePage: who translated the page, and the tokens it cost."""
+
+    provider: str
+    prompt_tokens: int
+    completion_tokens: int
+    # Blocks translated one by one for the overlay (0: the page has no layout).
+    blocks: int = 0
 
 
-def output_file_name(file_name: str, variant: Variant) -> str:
-    return file_stem(file_name) + OUTPUT_KINDS[variant].suffix
+class Summarised(JobPointer):
+    """Summarise: how the summary was made, and the tokens it cost."""
+
+    method: str
+    prompt_tokens: int
+    completion_tokens: int
 
 
-def output_key(tenant: str, job_id: str, file_name: str, variant: Variant) -> str:
-    return f"outputs/{tenant}/{job_id}/{output_file_name(file_name, variant)}"
+class Rendered(JobPointer):
+    """Render: the translated PDF's key in the uploads bucket."""
+
+    output_key: str
 
 
-def preview_key(tenant: str, job_id: str, page: int, kind: PreviewKind) -> str:
-    return f"outputs/{tenant}/{job_id}/previews/page-{page:05d}-{kind}.png"
+class Finished(JobPointer):
+    status: JobStatus
+    # This call moved the job (a retried Finish finds it completed already).
+    completed_now: bool
+
+
+class MarkedFailed(JobPointer):
+    status: JobStatus
+    error_code: str
+    already_final: bool
+    # True once per failed job (the metric counts it once): see claim_failure_report.
+    first_report: bool

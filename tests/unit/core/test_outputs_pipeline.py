@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from pagewise.data.layouts import LayoutStore
 from pagewise.logic.pipeline import Pipeline
 from pagewise.models import JobStatus
-from pagewise.outputs import DOCX, VARIANTS
+from pagewise.variants import DOCX, VARIANTS
 
 from tests.support.ocr_layout import ocr_layout
 

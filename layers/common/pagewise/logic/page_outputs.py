@@ -21,9 +21,16 @@ from typing import TYPE_CHECKING, Any
 from pagewise.data.blocks import BlockTranslationStore
 from pagewise.data.layouts import LayoutStore
 from pagewise.data.storage import DocumentStore
-from pagewise.models import Job, PageResult
-from pagewise.outputs import OUTPUT_KINDS, Variant, output_file_name, output_key, preview_key
+from pagewise.models import (
+    Job,
+    OutputFile,
+    OverlayReport,
+    PageOverflow,
+    PagePreview,
+    PageResult,
+)
 from pagewise.settings import PipelineSettings
+from pagewise.variants import OUTPUT_KINDS, Variant, output_file_name, output_key, preview_key
 
 if TYPE_CHECKING:
     from pagewise.documents.block_translation import BlockTranslations
@@ -35,7 +42,7 @@ if TYPE_CHECKING:
 @dataclass
 class RenderedOutputs:
     keys: dict[str, str]  # variant -> S3 key (the report's is written by Render itself)
-    previews: list[dict[str, Any]]  # {page, source_key, overlay_key}
+    previews: list[PagePreview]
     overflowed: dict[int, int]  # page -> blocks whose translation continues in a note
     appendix_pages: int
     seconds: dict[str, float] = field(default_factory=dict)  # variant -> render seconds
@@ -44,22 +51,22 @@ class RenderedOutputs:
         """What ``ai_extracted_content`` keeps of them (the API adds the URLs)."""
         return {
             "outputs": {
-                variant: {
-                    "key": key,
-                    "file_name": output_file_name(file_name, variant),  # type: ignore[arg-type]
-                    "content_type": OUTPUT_KINDS[variant].content_type,  # type: ignore[index]
-                }
+                variant: OutputFile(
+                    key=key,
+                    file_name=output_file_name(file_name, variant),  # type: ignore[arg-type]
+                    content_type=OUTPUT_KINDS[variant].content_type,  # type: ignore[index]
+                )
                 for variant, key in self.keys.items()
             },
             "previews": self.previews,
-            "overlay": {
-                "overflowed_blocks": [
-                    {"page": page, "blocks": count}
+            "overlay": OverlayReport(
+                overflowed_blocks=[
+                    PageOverflow(page=page, blocks=count)
                     for page, count in sorted(self.overflowed.items())
                 ],
-                "overflowed_total": sum(self.overflowed.values()),
-                "appendix_pages": self.appendix_pages,
-            },
+                overflowed_total=sum(self.overflowed.values()),
+                appendix_pages=self.appendix_pages,
+            ),
             "render_seconds": self.seconds,
         }
 
@@ -176,12 +183,12 @@ class PageOutputs:
         for page, source_png, overlay_png in zip(
             pages, page_previews(source), overlay_pngs, strict=False
         ):
-            entry: dict[str, Any] = {"page": page.page}
+            entry: dict[str, str] = {}
             for kind, png in (("source", source_png), ("overlay", overlay_png)):
                 key = preview_key(job.tenant, job.job_id, page.page, kind)  # type: ignore[arg-type]
                 self.store.write(key, png, "image/png")
                 entry[f"{kind}_key"] = key
-            previews.append(entry)
+            previews.append(PagePreview(page=page.page, **entry))
         seconds["previews"] = round(time.perf_counter() - started, 3)
         return RenderedOutputs(
             keys=keys,
