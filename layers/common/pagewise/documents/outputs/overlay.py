@@ -106,9 +106,15 @@ class _Typesetter:
         self.min_size = min_size
         self.max_size = max_size
         self._body = font.ascender - font.descender  # a line's own height, per point of size
+        self._unit_widths: dict[str, float] = {}
 
     def _width(self, text: str, size: float) -> float:
-        return float(self.font.text_length(text, fontsize=size))
+        # Widths scale with the size: measured once per word at size 1, then multiplied (the
+        # bisection breaks the same words at a dozen sizes).
+        unit = self._unit_widths.get(text)
+        if unit is None:
+            unit = self._unit_widths[text] = float(self.font.text_length(text, fontsize=1))
+        return unit * size
 
     def _break(self, text: str, size: float, width: float) -> list[_Line]:
         lines: list[_Line] = []
@@ -224,14 +230,15 @@ def _background(pixmap: pymupdf.Pixmap, rect: pymupdf.Rect, zoom: float) -> tupl
     x0, y0 = max(0, int(outer.x0)), max(0, int(outer.y0))
     x1, y1 = min(pixmap.width, int(outer.x1) + 1), min(pixmap.height, int(outer.y1) + 1)
     channels: list[list[int]] = [[] for _ in range(n)]
+    # The ring only: whole rows above and below the box, the columns beside it in between.
+    left, right = max(x0, int(inner.x0)), min(x1, int(inner.x1) + 1)
     for y in range(y0, y1):
-        inside_rows = inner.y0 <= y < inner.y1
-        for x in range(x0, x1):
-            if inside_rows and inner.x0 <= x < inner.x1:
-                continue
-            offset = y * stride + x * n
+        beside = inner.y0 <= y < inner.y1 - 1
+        spans = ((x0, left), (right, x1)) if beside else ((x0, x1),)
+        for start, end in spans:
+            row = samples[y * stride + start * n : y * stride + end * n]
             for channel in range(n):
-                channels[channel].append(samples[offset + channel])
+                channels[channel].extend(row[channel::n])
     if not channels[0]:
         return (1.0, 1.0, 1.0)
     colour = tuple(statistics.median(values) / 255 for values in channels)
