@@ -12,11 +12,13 @@ Block translations are the Apertium gist of each block (English of about the sou
 length; not timed). The report gets each page's whole gist as legal and plain English.
 
 Usage: python bench/outputs.py [--digital 20] [--scanned 6] [--smoke]
+       python bench/outputs.py --pictures docs/images   (the pictures in docs/outputs.md)
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import tempfile
 import time
@@ -87,12 +89,46 @@ def measure(name: str, pdf: bytes, layouts: list[PageLayout]) -> dict[str, float
     return row
 
 
+def pictures(folder: Path) -> list[Path]:
+    """The sample's pages, source beside overlay (Apertium gist offline), as PNGs."""
+    from PIL import Image
+
+    sample = SAMPLE.read_bytes()
+    layouts = [layout_from_pdf(sample, 1), ocr_layout(sample, 2)]
+    specs = []
+    for layout in layouts:
+        gist = translate_blocks_offline(layout, "es")
+        specs.append(
+            OverlayPage(page=layout.page, layout=layout, translations=gist.blocks, label=gist.note)
+        )
+    overlay = render_overlay(sample, specs).pdf
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for number, (source, translated) in enumerate(
+        zip(page_previews(sample), page_previews(overlay), strict=True), start=1
+    ):
+        left = Image.open(io.BytesIO(source))
+        right = Image.open(io.BytesIO(translated))
+        pair = Image.new("RGB", (left.width + right.width + 12, left.height), "#888888")
+        pair.paste(left, (0, 0))
+        pair.paste(right, (left.width + 12, 0))
+        path = folder / f"overlay-page-{number}.png"
+        pair.save(path, optimize=True)
+        written.append(path)
+    return written
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--digital", type=int, default=20)
     parser.add_argument("--scanned", type=int, default=6)
     parser.add_argument("--smoke", action="store_true", help="2 born-digital pages, 1 scanned")
+    parser.add_argument("--pictures", type=Path, help="write the sample's page pairs here, only")
     args = parser.parse_args()
+    if args.pictures:
+        for path in pictures(args.pictures):
+            print(path)
+        return
     digital, scanned = (2, 1) if args.smoke else (args.digital, args.scanned)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from pagewise.documents.layout import PageLayout
     from pagewise.documents.llm import LlmTranslator
     from pagewise.documents.render import DocumentMeta, RenderPage
+
+
+_PREVIEW_WRITERS = 8
 
 
 @dataclass
@@ -179,6 +183,7 @@ class PageOutputs:
 
         started = time.perf_counter()
         previews = []
+        writes: list[tuple[str, bytes]] = []
         overlay_pngs = page_previews(overlay.pdf, pages=len(pages))
         for page, source_png, overlay_png in zip(
             pages, page_previews(source), overlay_pngs, strict=False
@@ -186,9 +191,12 @@ class PageOutputs:
             entry: dict[str, str] = {}
             for kind, png in (("source", source_png), ("overlay", overlay_png)):
                 key = preview_key(job.tenant, job.job_id, page.page, kind)  # type: ignore[arg-type]
-                self.store.write(key, png, "image/png")
+                writes.append((key, png))
                 entry[f"{kind}_key"] = key
             previews.append(PagePreview(page=page.page, **entry))
+        # Two small objects per page: written side by side (the S3 client is thread-safe).
+        with ThreadPoolExecutor(max_workers=_PREVIEW_WRITERS) as pool:
+            list(pool.map(lambda item: self.store.write(item[0], item[1], "image/png"), writes))
         seconds["previews"] = round(time.perf_counter() - started, 3)
         return RenderedOutputs(
             keys=keys,
