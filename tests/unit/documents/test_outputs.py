@@ -359,3 +359,29 @@ def test_layout_from_a_text_layer_page() -> None:
     )
     assert layout.blocks[8].box.x0 == pytest.approx(76.87, abs=0.01)
     assert layout_from_pdf(SAMPLE, 2).blocks == []  # the scan has no text layer
+
+
+def test_a_rotated_page_keeps_its_size_and_loses_its_source_text() -> None:
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_textbox(
+        pymupdf.Rect(60, 60, 535, 200), "Cláusula primera del contrato.", fontsize=12
+    )
+    page.set_rotation(90)
+    data = bytes(doc.tobytes())
+    layout = layout_from_pdf(data, 1)
+    assert (layout.width, layout.height) == (842, 595)  # as the reader sees it
+
+    result = render_overlay(
+        data, [OverlayPage(page=1, layout=layout, translations={"b1": "First clause."})]
+    )
+
+    with pymupdf.open(stream=result.pdf) as overlay:
+        assert overlay[0].rect == pymupdf.Rect(0, 0, 842, 595)
+        text = overlay[0].get_text()
+        # The line runs sideways on the reader's page: its box is a narrow column, and the
+        # translation is set in it horizontally, a few letters a line (the overlay does not
+        # turn text to a block's direction).
+        assert "Cláusula" not in text and "".join(text.split()) == "Firstclause."
+        written = pymupdf.Rect(overlay[0].get_text("blocks")[0][:4])
+        assert written.intersects(_rect(layout.blocks[0].box))

@@ -311,6 +311,11 @@ def _overlay_page(
     """Sets one page; returns its overflowed-block count and the notes that did not fit."""
     layout = spec.layout
     font = typesetter.font
+    if page.rotation:
+        # The layout is in the coordinates the reader sees (page.rect); drawing and text
+        # insertion work in the unrotated page's. Turn the page's content instead (it looks
+        # exactly as before), so that both are the same.
+        page.remove_rotation()
     if layout is None:
         _label(page, spec.label or NO_LAYOUT_LABEL, font)
         return 0, []

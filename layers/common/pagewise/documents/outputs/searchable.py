@@ -48,6 +48,10 @@ def render_searchable(
         for page in doc:
             layout = ocr.get(page.number + 1)
             if layout is not None and layout.blocks:
+                if page.rotation:
+                    # The words' boxes are where the reader sees them: turn the content
+                    # instead of the page (it looks the same) so that they are in place.
+                    page.remove_rotation()
                 _text_layer(page, layout, font)
         doc.subset_fonts()
         return doc.tobytes(garbage=3, deflate=True)
