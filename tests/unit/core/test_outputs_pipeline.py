@@ -4,6 +4,7 @@ the real tesseract (as the OCR engine will store it), its born-digital page from
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,15 @@ from urllib.parse import parse_qs, urlsplit
 import pymupdf
 import pytest
 from fastapi.testclient import TestClient
+from pagewise.data.blocks import BlockTranslationStore
 from pagewise.data.layouts import LayoutStore
+from pagewise.documents.llm import LlmConfig
+from pagewise.logic.page_outputs import BLOCKS_FALLBACK_NOTE
 from pagewise.logic.pipeline import Pipeline
 from pagewise.models import JobStatus
 from pagewise.variants import DOCX, VARIANTS
 
+from tests.support.fake_openai import FakeOpenAI
 from tests.support.ocr_layout import ocr_layout
 
 from .builders import a_job, a_token
@@ -116,3 +121,29 @@ def test_deleting_the_job_removes_every_output_and_preview(
 
     assert response.json()["outcome"] == "deleted"
     assert [key for key in keys if pipeline.store.head(key)] == []
+
+
+def test_unusable_block_answers_fall_back_to_the_offline_text(pipeline: Pipeline) -> None:  # noqa: F811
+    job = a_job(status=JobStatus.QUEUED)
+    pipeline.store.write(job.upload_key, SAMPLE.read_bytes(), "application/pdf")
+    pipeline.jobs.insert(job)
+    pipeline.prepare(job.job_id)
+    pipeline.ocr_page(job.job_id, 1)
+    page = {"legal_english": "LEGAL", "plain_english": "PLAIN", "detected_language": "es"}
+    lost_blocks = {"content": json.dumps({"blocks": [{"id": "b1", "legal_english": "x"}]})}
+    with FakeOpenAI() as fake:
+        pipeline.llm_config = lambda: LlmConfig(
+            model="fake-model", base_url=fake.base_url, max_retries=0
+        )
+        fake.fail_next({"content": json.dumps(page)}, lost_blocks, lost_blocks)
+
+        pipeline.translate_page(job.job_id, 1)
+
+        assert len(fake.requests) == 3  # the page, the blocks, the blocks once more
+    stored = BlockTranslationStore(pipeline.store).load(job.job_id, 1)
+    assert stored is not None and not stored.translated and stored.provider == "apertium"
+    assert stored.note.startswith(BLOCKS_FALLBACK_NOTE)
+    assert len(stored.blocks) == 11  # every block of the page, as the offline gist
+    current = pipeline.jobs.get(job.job_id)
+    assert current is not None and current.processing_status != JobStatus.FAILED
+    assert (pipeline.pages.get(job.job_id, 1) or pytest.fail()).legal_english == "LEGAL"

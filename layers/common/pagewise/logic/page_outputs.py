@@ -12,6 +12,7 @@ layer, rebuilt from the PDF (documents/layout_from_pdf.py), the same each time.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 
 
 _PREVIEW_WRITERS = 8
+BLOCKS_FALLBACK_NOTE = "The LLM's block-by-block translation of this page was unusable."
+LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -119,7 +122,22 @@ class PageOutputs:
         if translator is None:
             translations = translate_blocks_offline(layout, language)
         else:
-            translations = translate_blocks(translator, layout, source_language=language)
+            from pagewise.documents.llm import LlmBadRequest
+
+            try:
+                translations = translate_blocks(translator, layout, source_language=language)
+            except LlmBadRequest as error:
+                if error.error_code != "llm_invalid_output":
+                    raise
+                # The page translation (the report) succeeded; only the overlay's blocks did
+                # not come back as sent, twice (or were cut off: a page too dense for one
+                # answer). The overlay falls back to the offline text for this page, labelled,
+                # rather than failing the job.
+                LOG.warning("page %d: %s; overlay uses the offline text", page.page, error)
+                offline = translate_blocks_offline(layout, language)
+                translations = offline.model_copy(
+                    update={"note": f"{BLOCKS_FALLBACK_NOTE} {offline.note}"}
+                )
         self.blocks.save(job.job_id, translations)
         return translations
 
