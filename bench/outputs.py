@@ -4,8 +4,8 @@ No stack: the render functions run in this process on the same pages, one varian
 other, each timed with its layouts and block translations already made (as Render gets them):
 
 - born-digital: N pages of benchkit's Spanish clauses with a text layer (layouts from the PDF);
-- scanned: M 300-dpi JPEG scans of the same clauses, their layouts read by Debian's
-  tesseract (tests/support/ocr_layout.py, as the OCR engine will store them; not timed);
+- scanned: M 300-dpi JPEG scans of the same clauses, their layouts read by the OCR engine
+  (tests/support/ocr_layout.py, as OcrPage stores them; not timed);
 - the sample contract (samples/contrato-2-paginas.pdf: one page of each kind).
 
 Block translations are the Apertium gist of each block (English of about the source's

@@ -1,11 +1,10 @@
 """Render writes every output and the previews; the API lists them in /result and downloads
 each variant; deleting the job removes them all. The sample's scanned page gets its layout from
-the real tesseract (as the OCR engine will store it), its born-digital page from the PDF."""
+the OCR engine (OcrPage stores it), its born-digital page from the PDF."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,7 +21,6 @@ from pagewise.models import JobStatus
 from pagewise.variants import DOCX, VARIANTS
 
 from tests.support.fake_openai import FakeOpenAI
-from tests.support.ocr_layout import ocr_layout
 
 from .builders import a_job, a_token
 from .test_api import _auth, api  # noqa: F401 (the fixture)
@@ -39,7 +37,8 @@ def completed_job(pipeline: Pipeline) -> str:  # noqa: F811
     pipeline.prepare(job.job_id)
     for page in (1, 2):
         pipeline.ocr_page(job.job_id, page)
-    LayoutStore(pipeline.store).save(job.job_id, ocr_layout(SAMPLE.read_bytes(), 2))
+    # OcrPage stored the scanned page's layout; the born-digital page's is read from the PDF.
+    assert LayoutStore(pipeline.store).load(job.job_id, 2) is not None
     for page in (1, 2):
         pipeline.translate_page(job.job_id, page)
     pipeline.summarise(job.job_id)
@@ -52,7 +51,6 @@ def test_render_writes_every_variant_and_the_api_offers_them(
     pipeline: Pipeline,  # noqa: F811
     api: TestClient,  # noqa: F811
     completed_job: str,
-    tesseract_calls: tuple[str, Callable[[], list[str]]],
 ) -> None:
     job = pipeline.jobs.get(completed_job)
     assert job is not None and sorted(job.output_keys) == sorted(VARIANTS)

@@ -1,8 +1,8 @@
 """The outputs that keep the source's pages: overlay PDF, searchable original, Word, previews.
 
 The scanned page is page 2 of samples/contrato-2-paginas.pdf (a committed 300-dpi greyscale
-image of Spanish legal text; the repository has no scan from a scanner), read by the real
-tesseract into a layout by tests/support/ocr_layout.py, as the OCR engine will store it.
+image of Spanish legal text; the repository has no scan from a scanner), read into a layout by
+the OCR engine (tests/support/ocr_layout.py), as OcrPage stores it.
 """
 
 from __future__ import annotations
@@ -198,7 +198,8 @@ def test_scanned_overlay_paints_the_background_and_sets_the_translation(
             painted = [d for d in fills if d["rect"].contains(_rect(block.box))]
             assert painted and all(c > 0.9 for c in painted[0]["fill"])
         # The source text no longer shows: the page, OCR'd again, reads the English.
-        seen = ocr_layout(result.pdf, 2, languages="eng").text
+        raster = overlay[1].get_pixmap(dpi=300, colorspace=pymupdf.csGRAY).tobytes("png")
+        seen = ocr_layout(raster, 1, languages="eng").text
         assert "Madrid" in seen and "parties" in seen and "arrendatario" not in seen
         text = page.get_text()
         for block in scan_layout.blocks:
@@ -305,7 +306,7 @@ def test_searchable_pdf_renders_identically_and_carries_the_ocr_text(
 def test_searchable_pdf_of_an_image_upload() -> None:
     with pymupdf.open(stream=SAMPLE) as sample:
         png = sample[1].get_pixmap(dpi=100).tobytes("png")
-    layout = ocr_layout(png, 1, languages="spa", dpi=100)
+    layout = ocr_layout(png, 1, languages="spa")
     with pymupdf.open(stream=render_searchable(png, [layout])) as out:
         assert out.is_pdf and out.page_count == 1
         assert "Madrid" in out[0].get_text()
