@@ -95,8 +95,9 @@ def test_every_variant_downloads_through_the_api_and_the_cli(job: Any, tmp_path:
     for before, after in zip(source, searchable, strict=True):
         assert after.get_pixmap(dpi=50).samples == before.get_pixmap(dpi=50).samples
     assert searchable[0].get_text() == source[0].get_text()
-    # The OCR'd page is searchable where the engine stored its layout (the OCR engine's
-    # issue); until then the page is left as it is, which the raster check covers.
+    # The scanned page now carries the OCR's words, invisible.
+    assert "juzgados de Madrid" in " ".join(searchable[1].get_text().split())
+    assert "Madrid" in " ".join(overlay[1].get_text().split())  # the gist, set in place
     document = Document(io.BytesIO(downloaded["docx"]))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert headings == ["Summary", "Page 1", "Page 2"]
