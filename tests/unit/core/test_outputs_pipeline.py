@@ -78,6 +78,14 @@ def test_render_writes_every_variant_and_the_api_offers_them(
         {"page": 2, "blocks": 0},
     ]
     assert set(result["render_seconds"]) >= {*VARIANTS, "previews"}
+    # A slice of the result carries the previews of its own pages, and every output.
+    for page in (1, 2):
+        sliced = api.get(
+            f"/api/v1/jobs/{completed_job}/result?page_from={page}&page_size=1",
+            headers=_auth(a_token()),
+        ).json()
+        assert [p["page"] for p in sliced["previews"]] == [page]
+        assert len(sliced["outputs"]) == len(VARIANTS)
     for key in ("source_key", "overlay_key"):
         png = pipeline.store.read(pipeline.results.get(completed_job)["previews"][1][key])
         assert png.startswith(b"\x89PNG")

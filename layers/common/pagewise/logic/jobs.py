@@ -10,7 +10,7 @@ from typing import Any
 
 from pagewise.data.jobs import JobRepository, new_job_id
 from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository
+from pagewise.data.results import ResultRepository, report_key
 from pagewise.data.storage import DocumentStore, PresignedUpload
 from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.documents.errors import DocumentError
@@ -18,6 +18,14 @@ from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
 from pagewise.logic.history import execution_timeline
 from pagewise.logic.ingest import accept_upload
 from pagewise.logic.notifications import CallbackUrlRefused, EmailClaim, check_callback_url
+from pagewise.logic.results import (
+    MAX_RESULT_PAGE_SIZE,
+    RESULT_PAGE_SIZE,
+    OutputLink,
+    PreviewLink,
+    ResultResponse,
+    result_page,
+)
 from pagewise.logic.timeline import ExecutionTimeline
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
 from pagewise.variants import DEFAULT_VARIANT, OUTPUT_KINDS, Variant, output_file_name
@@ -248,35 +256,63 @@ class JobService:
             content_type=OUTPUT_KINDS[variant].content_type,
         )
 
-    def result(self, job: Job) -> dict[str, Any] | None:
-        """The stored result, with each output's and preview's URL in place of its key."""
-        content = self.results.get(job.job_id)
-        if content is None:
+    def result(
+        self, job: Job, page_from: int = 1, page_size: int = RESULT_PAGE_SIZE
+    ) -> ResultResponse | None:
+        """One slice of the job's result (see logic/results.py), or None before Render."""
+        stored = self.results.get(job.job_id)
+        if stored is None:
             return None
-        outputs = content.pop("outputs", None) or {}
-        content["outputs"] = [
-            {
-                "variant": variant,
-                "file_name": entry["file_name"],
-                "content_type": entry["content_type"],
-                "url": f"/api/v1/jobs/{job.job_id}/download?variant={variant}",
-                "download_url": self.download_url(job, variant),
-            }
-            for variant, entry in outputs.items()
+        page_from = max(page_from, 1)
+        page_size = min(max(page_size, 1), MAX_RESULT_PAGE_SIZE)
+        embedded = stored.get("page_results")
+        if embedded is not None:  # stored before page results were kept by reference
+            pages = [page for page in embedded if page["page"] >= page_from][:page_size]
+        else:
+            pages = self.pages.slice_for_job(job.job_id, page_from, page_size)
+        key = stored.get("ai_report_key")
+
+        def read_report() -> str | None:
+            if key is None:
+                return stored.get("ai_report_content")
+            return self.store.read(key).decode() if self.store.head(key) else None
+
+        response = result_page(
+            stored, pages, page_from=page_from, page_size=page_size, read_report=read_report
+        )
+        return self._with_outputs(job, stored, response)
+
+    def _with_outputs(
+        self, job: Job, stored: dict[str, Any], response: ResultResponse
+    ) -> ResultResponse:
+        """Each output with its URLs, and the previews of the pages in this slice."""
+        shown = {page.page for page in response.page_results}
+        response.outputs = [
+            OutputLink(
+                variant=variant,
+                file_name=entry["file_name"],
+                content_type=entry["content_type"],
+                url=f"/api/v1/jobs/{job.job_id}/download?variant={variant}",
+                download_url=self.download_url(job, variant),
+            )
+            for variant, entry in (stored.get("outputs") or {}).items()
         ]
-        content["previews"] = [
-            {
-                "page": preview["page"],
+        response.previews = [
+            PreviewLink(
+                page=preview["page"],
                 **{
                     f"{kind}_url": self.store.presigned_view(
                         preview[f"{kind}_key"], self.download_expiry_seconds
                     )
                     for kind in PREVIEWS
                 },
-            }
-            for preview in content.get("previews") or []
+            )
+            for preview in stored.get("previews") or []
+            if preview["page"] in shown
         ]
-        return content
+        response.overlay = stored.get("overlay")
+        response.render_seconds = stored.get("render_seconds") or {}
+        return response
 
     def cancel_or_delete(self, job: Job) -> str:
         """Cancel a job that is still running; delete a finished one with its files.
@@ -297,7 +333,8 @@ class JobService:
         stored = self.results.get(job.job_id) or {}
         previews = [p[f"{kind}_key"] for p in stored.get("previews") or [] for kind in PREVIEWS]
         outputs = {job.output_pdf_path, *job.output_keys.values()} - {None}
-        keys = [job.upload_key, *sorted(k for k in outputs if k), *previews]
+        keys = [job.upload_key, report_key(job.job_id), *sorted(k for k in outputs if k)]
+        keys += previews
         self.store.delete(keys)
         self.pages.delete_for_job(job.job_id)
         self.results.delete(job.job_id)
