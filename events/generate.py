@@ -3,7 +3,7 @@
     .venvs/dev/bin/python events/generate.py
 
 The events are checked in (for `sam local invoke -e`, `make invoke` and the tests); this
-script is how they are made, so they change in one place. tests/unit/core/test_events.py runs
+script is how they are made, so they change in one place. tests/unit/handlers/test_events.py runs
 every one through its function's handler and checks that this script still writes them as
 they are.
 
