@@ -64,9 +64,7 @@ def _executions_named(job_id: str) -> int:
 
 
 def _database() -> Any:
-    return MongoClient(MONGODB_URI)[
-        "pagewise"
-    ]
+    return MongoClient(MONGODB_URI)["pagewise"]
 
 
 def _assert_consistent(job_id: str, pages: int) -> None:

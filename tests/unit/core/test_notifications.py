@@ -380,9 +380,9 @@ def test_http_poster_reports_codes_and_never_follows_redirects(
         HttpWebhookPoster(timeout_seconds=5, allow_local=False).post(f"{base}/hook", b"{}", {})
 
 
-def test_the_readme_verification_recipe_accepts_our_signature() -> None:
-    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
-    section = readme.split("**Verifying the signature.**", 1)[1]
+def test_the_documented_verification_recipe_accepts_our_signature() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "notifications.md").read_text()
+    section = doc.split("**Verifying the signature.**", 1)[1]
     recipe = section.split("```python\n", 1)[1].split("```", 1)[0]
     namespace: dict[str, Any] = {}
     exec(recipe, namespace)
