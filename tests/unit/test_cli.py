@@ -674,7 +674,7 @@ def test_on_the_local_stack_it_finds_the_url_and_signs_a_token(
 ) -> None:
     monkeypatch.delenv("PAGEWISE_API_URL")
     monkeypatch.delenv("PAGEWISE_TOKEN")
-    monkeypatch.setattr(cli, "stack_outputs", lambda: {"ApiUrl": api.base + "/"})
+    monkeypatch.setattr(cli.connection, "stack_outputs", lambda: {"ApiUrl": api.base + "/"})
     api.add("job-carol", tenant="carol")
     monkeypatch.setenv("PAGEWISE_TENANT", "carol")
     assert run("status", "job-carol") == EXIT_OK  # the fake API reads the tenant from sub
@@ -696,7 +696,7 @@ def test_without_a_url_or_a_local_stack_it_says_what_to_set(
             1, ["stack.sh", "outputs"], stderr="Traceback...\nEndpointConnectionError: refused\n"
         )
 
-    monkeypatch.setattr(cli, "stack_outputs", no_stack)
+    monkeypatch.setattr(cli.connection, "stack_outputs", no_stack)
     assert run("list") == EXIT_USAGE
     err = capsys.readouterr().err
     assert "no API URL: pass --api-url or set PAGEWISE_API_URL" in err

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any
 
 
 class CodedError(Exception):
@@ -18,7 +18,15 @@ class CodedError(Exception):
         self.error_code = error_code
         self.message = message
 
-    def __reduce__(self) -> tuple[type[Self], tuple[str, str]]:
+    def __reduce__(self) -> tuple[Any, tuple[type[CodedError], str, str], dict[str, Any]]:
         # Errors cross process boundaries (pages run in worker processes); the default
-        # pickling would call __init__ with the one formatted string and fail.
-        return (type(self), (self.error_code, self.message))
+        # pickling would call __init__ with the one formatted string and fail. Rebuilding
+        # without the subclass's __init__ lets a subclass order its arguments as it likes
+        # (LlmError takes the message first); its other attributes travel as state.
+        return (_rebuild, (type(self), self.error_code, self.message), dict(self.__dict__))
+
+
+def _rebuild(cls: type[CodedError], error_code: str, message: str) -> CodedError:
+    error = cls.__new__(cls)
+    CodedError.__init__(error, error_code, message)
+    return error

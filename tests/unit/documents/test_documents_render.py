@@ -20,6 +20,7 @@ from pagewise.documents.render import (
     render_pdf,
     report_text,
 )
+from pagewise.documents.render import fonts as render_fonts
 
 NOTE = "Not translated: no LLM is configured; this is the source text."
 HAVE_DEJAVU = Path(render.SYSTEM_DEJAVU_DIR, "DejaVuSans.ttf").is_file()
@@ -272,8 +273,8 @@ def _font_names(pdf: bytes) -> set[tuple[str, str]]:
 def test_falls_back_to_bundled_vera_and_says_what_it_cannot_show(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(render, "SYSTEM_DEJAVU_DIR", str(tmp_path / "missing"))
-    monkeypatch.setattr(render, "_packaged_font", lambda name: None)
+    monkeypatch.setattr(render_fonts, "SYSTEM_DEJAVU_DIR", str(tmp_path / "missing"))
+    monkeypatch.setattr(render_fonts, "_packaged_font", lambda name: None)
     fonts = render.choose_fonts(str(tmp_path))
     assert (fonts.family, fonts.unicode) == ("Vera", False)
     assert fonts.missing_characters("Café Σ") == ["Σ"]
@@ -291,7 +292,7 @@ def test_without_dejavu_noto_sans_from_pymupdf_fonts_shows_greek_and_cyrillic(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     # A Lambda has no system fonts: the documents layer's pymupdf-fonts package supplies them.
-    monkeypatch.setattr(render, "SYSTEM_DEJAVU_DIR", str(tmp_path / "missing"))
+    monkeypatch.setattr(render_fonts, "SYSTEM_DEJAVU_DIR", str(tmp_path / "missing"))
     fonts = render.choose_fonts(None)
     assert (fonts.family, fonts.directory, fonts.unicode) == (
         "NotoSans",

@@ -1,0 +1,122 @@
+"""The cover page: title, how the document was produced, font warnings and the summary."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, HRFlowable, Paragraph, Spacer, Table, TableStyle
+
+from pagewise.documents.render.content import (
+    DocumentMeta,
+    RenderPage,
+    language_name,
+    page_sections,
+)
+from pagewise.documents.render.fonts import FontSet
+from pagewise.documents.render.styles import RULE, text_flowables
+from pagewise.documents.render.template import SectionStart
+from pagewise.documents.render.text import markup
+
+LOG = logging.getLogger(__name__)
+
+
+def _format_time(moment: datetime) -> str:
+    zone = moment.tzname()
+    return moment.strftime("%Y-%m-%d %H:%M") + (f" {zone}" if zone else "")
+
+
+def _source_languages(meta: DocumentMeta, pages: Sequence[RenderPage]) -> list[str]:
+    codes = list(meta.source_languages) or [p.language for p in pages if p.language]
+    return list(dict.fromkeys(c for c in codes if c))
+
+
+def cover(
+    meta: DocumentMeta, pages: Sequence[RenderPage], fonts: FontSet, st: dict[str, ParagraphStyle]
+) -> list[Flowable]:
+    languages = _source_languages(meta, pages)
+    provider = meta.provider or "not recorded"
+    if meta.model:
+        provider += f", model {meta.model}"
+    layout = {
+        "standard": "standard (translation only)",
+        "bilingual": "bilingual (source text beside the legal English)",
+    }[meta.layout]
+    rows = [
+        ("Document", meta.document_name),
+        ("Source language(s)", ", ".join(language_name(c) for c in languages) or "not detected"),
+        ("Translated into", meta.target_language),
+        ("Pages", str(len(pages))),
+        ("Translation", provider),
+        ("Summary", meta.summary_label or "not recorded"),
+        ("Generated", _format_time(meta.generated_at)),
+        ("Layout", layout),
+    ]
+    table = Table(
+        [
+            [Paragraph(markup(k), st["meta_key"]), Paragraph(markup(v), st["meta_value"])]
+            for k, v in rows
+        ],
+        colWidths=[40 * mm, None],
+        hAlign="LEFT",
+        style=TableStyle(
+            [
+                # Table's own default is Helvetica, which is never embedded.
+                ("FONTNAME", (0, 0), (-1, -1), fonts.regular),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        ),
+    )
+    story: list[Flowable] = [
+        SectionStart("Summary"),
+        Paragraph("Pagewise translation", st["title"]),
+        Paragraph(markup(meta.document_name), st["name"]),
+        Spacer(1, 3 * mm),
+        table,
+        Spacer(1, 4 * mm),
+    ]
+    not_translated = [p.page for p in pages if not p.translated]
+    if not_translated:
+        story.append(
+            Paragraph(
+                markup(
+                    f"{len(not_translated)} of {len(pages)} pages are not a translation "
+                    "(source text or a machine gist); each such page is labelled."
+                ),
+                st["note"],
+            )
+        )
+    all_text = " ".join(
+        [meta.document_name, meta.summary]
+        + [p.source_text for p in pages]
+        + [s.text for p in pages for s in page_sections(p)]
+    )
+    missing = fonts.missing_characters(all_text)
+    if missing:
+        examples = ", ".join(f"U+{ord(ch):04X}" for ch in missing[:8])
+        LOG.warning("font %s cannot show %d characters (%s)", fonts.family, len(missing), examples)
+        story.append(
+            Paragraph(
+                markup(
+                    f"The embedded font ({fonts.family}) has no glyphs for {len(missing)} "
+                    f"characters of this document ({examples}{', ...' if len(missing) > 8 else ''}"
+                    "); they are left blank. Install DejaVu fonts or set FONT_DIR."
+                ),
+                st["note"],
+            )
+        )
+    story += [
+        HRFlowable(width="100%", thickness=0.7, color=RULE, spaceBefore=2 * mm),
+        Paragraph("Summary", st["h1"]),
+    ]
+    if meta.summary_label:
+        story.append(Paragraph(markup(meta.summary_label), st["label"]))
+    story += text_flowables(meta.summary, st["body"], st["empty"], "(no summary)")
+    return story
