@@ -4,7 +4,7 @@ The job's status is final before anything here runs (the notify function is fed 
 compare-and-set that made it final), and nothing here can change it: a webhook that keeps
 failing only fills ``notifications`` on the job.
 
-Webhook signature (what a receiver checks; see README "Notifications"):
+Webhook signature (what a receiver checks; see docs/notifications.md):
 ``X-Pagewise-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, f"{t}.{raw body}")>``.
 """
 
