@@ -133,10 +133,18 @@ class Job(BaseModel):
     completed_at: datetime | None = None
     status_history: list[StatusChange] = Field(default_factory=list)
     # Notifications once the job is completed or failed: the creator's address (the token's
-    # `email` claim) and the caller's webhook; see logic/notifications.py.
+    # `email` claim), whether the token said its provider verified it (`email_verified`), and
+    # the caller's webhook; see logic/notifications/.
     notify_email: str | None = None
+    notify_email_verified: bool = False
     callback_url: str | None = None
     notifications: NotificationRecord = Field(default_factory=NotificationRecord)
+
+    @property
+    def email_recipient(self) -> str | None:
+        """Where the job's email goes: a verified address only (else anyone could make our
+        sender write to an address they do not own), or nobody."""
+        return self.notify_email if self.notify_email and self.notify_email_verified else None
 
 
 PageSource = Literal["text_layer", "ocr", "blank"]

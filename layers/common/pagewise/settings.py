@@ -151,7 +151,12 @@ class NotifySettings(StoreSettings):
     webhook_secret_arn: str | None = Field(default=None, alias="WEBHOOK_SECRET_ARN")
     webhook_secret_parameter: str | None = Field(default=None, alias="WEBHOOK_SECRET_PARAMETER")
     allow_local_callbacks: bool = Field(default=False, alias="ALLOW_LOCAL_CALLBACKS")
-    webhook_timeout_seconds: float = Field(default=10, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=30)
+    # The whole of one webhook call (connect, send, the answer's status and headers), by the
+    # wall clock: a receiver that drips its answer byte by byte is cut off at this deadline.
+    webhook_timeout_seconds: float = Field(default=10, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=20)
+    # The messages of one batch are delivered at once, on this many threads, so that one slow
+    # receiver never holds another tenant's notification (BatchSize is 10).
+    delivery_concurrency: int = Field(default=10, alias="NOTIFY_CONCURRENCY", ge=1, le=50)
     # A failed delivery comes back after base * 2^(receive count - 1) seconds, at most max.
     retry_base_seconds: int = Field(default=30, alias="NOTIFY_RETRY_BASE_SECONDS", ge=0, le=900)
     retry_max_seconds: int = Field(default=900, alias="NOTIFY_RETRY_MAX_SECONDS", ge=0, le=43200)

@@ -17,7 +17,7 @@ from pagewise.documents.errors import DocumentError
 from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
 from pagewise.logic.history import execution_timeline
 from pagewise.logic.ingest import accept_upload
-from pagewise.logic.notifications import CallbackUrlRefused, check_callback_url
+from pagewise.logic.notifications import CallbackUrlRefused, EmailClaim, check_callback_url
 from pagewise.logic.timeline import ExecutionTimeline
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
 
@@ -60,8 +60,9 @@ class NewJobRequest:
     source_language: str | None = None
     layout: Layout = "standard"
     callback_url: str | None = None
-    # The creator's address (the token's `email` claim), told when the job ends.
-    notify_email: str | None = None
+    # The creator's address (the token's `email` claim and whether it is verified), told when
+    # the job ends if it is verified.
+    notify_email: EmailClaim | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ class JobService:
             upload_key=key,
             source_language=request.source_language,
             layout=request.layout,
-            notify_email=request.notify_email,
+            notify_email=request.notify_email.address if request.notify_email else None,
+            notify_email_verified=bool(request.notify_email and request.notify_email.verified),
             callback_url=request.callback_url,
             processing_status=JobStatus.AWAITING_UPLOAD,
             created_at=now,
@@ -142,7 +144,7 @@ class JobService:
         source_language: str | None = None,
         layout: Layout = "standard",
         callback_url: str | None = None,
-        notify_email: str | None = None,
+        notify_email: EmailClaim | None = None,
     ) -> Job:
         """The old one-shot upload: the file comes with the request and is queued at once.
 
