@@ -56,6 +56,8 @@ class ErrorCode(StrEnum):
     UPLOAD_MISSING = "upload_missing"
     UPLOAD_EXPIRED = "upload_expired"
     OCR_FAILED = "ocr_failed"
+    # The OCR layer's engine or traineddata are not there (a function deployed without it).
+    OCR_ENGINE_MISSING = "ocr_engine_missing"
     LLM_THROTTLED = "llm_throttled"
     LLM_UNAVAILABLE = "llm_unavailable"
     LLM_BAD_REQUEST = "llm_bad_request"
@@ -131,6 +133,10 @@ class Job(BaseModel):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None = None
+    # When the job goes, with its page results and ai_extracted_content (MongoDB TTL indexes)
+    # and about when S3's lifecycle rules remove its files: created_at + RetentionDays. None
+    # keeps it (RetentionDays 0).
+    expires_at: datetime | None = None
     status_history: list[StatusChange] = Field(default_factory=list)
     # Notifications once the job is completed or failed: the creator's address (the token's
     # `email` claim), whether the token said its provider verified it (`email_verified`), and
@@ -164,6 +170,8 @@ class PageReport(BaseModel):
     ocr_rotation: int | None = None
     ocr_dpi: int | None = None
     ocr_languages: str | None = None
+    # The OCR engine and its version ("tesserocr 2.13.0 / tesseract 5.5.4"), when it ran.
+    ocr_engine: str | None = None
     legal_english: str | None = None
     plain_english: str | None = None
     translated: bool | None = None
@@ -210,3 +218,5 @@ class JobResult(BaseModel):
     ai_report_content: str
     llm_usage: LlmUsage
     created_at: datetime
+    # The job's: the result goes with it (TTL index, RetentionDays); None keeps it.
+    expires_at: datetime | None = None

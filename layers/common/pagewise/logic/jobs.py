@@ -85,6 +85,9 @@ class JobService:
     download_expiry_seconds: int
     # The local stack lets callback_url be http://127.0.0.1; AWS never does.
     allow_local_callbacks: bool = False
+    # RetentionDays: a job (and what it made) expires this many days after it was created;
+    # 0 keeps it for ever.
+    retention_days: int = 0
 
     def create(self, tenant: str, request: NewJobRequest) -> CreatedJob:
         content_type = request.content_type.split(";")[0].strip().lower()
@@ -120,6 +123,7 @@ class JobService:
             processing_status=JobStatus.AWAITING_UPLOAD,
             created_at=now,
             updated_at=now,
+            expires_at=now + timedelta(days=self.retention_days) if self.retention_days else None,
             status_history=[{"status": JobStatus.AWAITING_UPLOAD, "at": now}],  # type: ignore[list-item]
         )
         self.jobs.insert(job)

@@ -43,8 +43,9 @@ LOG = logging.getLogger(__name__)
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 LOOPBACK = "127.0.0.1"
 # Variables of the LocalStack process an environment inherits: what a Lambda sandbox also has
-# (a PATH for binaries such as tesseract, a locale), nothing of LocalStack's own configuration.
-INHERITED_VARIABLES = ("PATH", "LANG", "LC_ALL", "TESSDATA_PREFIX")
+# (a PATH, a locale), nothing of LocalStack's own configuration. No TESSDATA_PREFIX: the OCR
+# engine reads its layer's traineddata only, as in AWS.
+INHERITED_VARIABLES = ("PATH", "LANG", "LC_ALL")
 
 
 def _free_loopback_port() -> int:
