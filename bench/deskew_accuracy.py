@@ -1,4 +1,4 @@
-"""Deskew: our projection-profile skew estimate (documents/ocr.py) against the ``deskew``
+"""Deskew: our projection-profile skew estimate (documents/ocr/raster.py) against the ``deskew``
 library (scikit-image's Hough transform), on generated scans turned by known angles.
 
 The scans are the test pages' kind (tests/unit/documents/documents_inputs.py): a legal
@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import pymupdf  # noqa: E402
 from deskew import determine_skew  # noqa: E402
 from documents_inputs import PARAGRAPHS, born_digital, scan  # noqa: E402
-from pagewise.documents.ocr import _Raster  # noqa: E402
+from pagewise.documents.ocr.raster import Raster  # noqa: E402
 
 ANGLES = (-4.0, -2.5, -1.0, -0.5, 0.0, 0.5, 1.0, 2.5, 4.0)
 LANGUAGES = ("en", "es", "de")
@@ -37,7 +37,7 @@ NOISES = (0.0, 25.0)
 
 def ours(pix: pymupdf.Pixmap) -> float:
     # skew() returns the turn that levels the page: minus the scan's skew.
-    return -_Raster(pix.samples_mv.tobytes(), pix.width, pix.height).skew()
+    return -Raster(pix.samples_mv.tobytes(), pix.width, pix.height).skew()
 
 
 def library(min_deviation: float) -> Callable[[pymupdf.Pixmap], float]:
