@@ -10,7 +10,7 @@ they are.
 They name one job, JOB_ID, of tenant TENANT, with its upload at UPLOAD_KEY: the shapes are
 AWS's (API Gateway REST proxy, SQS batch of S3 notifications, the states' inputs as the state
 machine builds them, EventBridge). API events carry a bearer token signed with the local
-stack's development secret (README, "Local tokens"), valid until 2099: these files are for
+stack's development secret (docs/api.md, "Local tokens"), valid until 2099: these files are for
 the local stack only, where that secret is public anyway.
 """
 
