@@ -21,10 +21,9 @@ from pagewise.models import JobStatus
 from pagewise.variants import DOCX, VARIANTS
 
 from tests.support.fake_openai import FakeOpenAI
-
-from .builders import a_job, a_token
-from .test_api import _auth, api  # noqa: F401 (the fixture)
-from .test_pipeline_ocr import pipeline  # noqa: F401 (the fixture)
+from tests.unit.api.test_api import _auth, api  # noqa: F401 (the fixture)
+from tests.unit.builders import a_job, a_token
+from tests.unit.logic.test_pipeline_ocr import pipeline  # noqa: F401 (the fixture)
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "contrato-2-paginas.pdf"
 
