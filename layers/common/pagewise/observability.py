@@ -14,11 +14,18 @@ every AWS call twice.
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
+from collections.abc import Callable
+from typing import Any
 
-from aws_lambda_powertools import Metrics, Tracer, single_metric
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+StepHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 NAMESPACE = "Pagewise"
 
@@ -62,3 +69,25 @@ def record_job_failed(error_code: str) -> None:
         name="JobsFailed", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
     ) as metric:
         metric.add_dimension(name="error_code", value=error_code)
+
+
+def step_handler[PointerT: BaseModel](
+    model: type[PointerT], *, flush_metrics: bool = True
+) -> Callable[[Callable[[PointerT], BaseModel]], StepHandler]:
+    """A state's Lambda handler from ``step(pointer) -> output``: the event is validated as
+    ``model`` (the state's pointer), the job id is every log line's correlation id, the
+    invocation is traced, the metrics the step records are flushed (``flush_metrics``), and
+    the output model is returned as JSON."""
+
+    def decorate(step: Callable[[PointerT], BaseModel]) -> StepHandler:
+        @functools.wraps(step)
+        def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            return step(model.model_validate(event)).model_dump(mode="json")
+
+        handler = metrics.log_metrics(run) if flush_metrics else run
+        handler = tracer.capture_lambda_handler(handler)
+        # The function's logger (service from POWERTOOLS_SERVICE_NAME), outermost as before.
+        logger = Logger()
+        return logger.inject_lambda_context(correlation_id_path="job_id")(handler)
+
+    return decorate

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from pagewise.data.jobs import JobRepository, new_job_id
 from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository, report_key
-from pagewise.data.storage import DocumentStore, PresignedUpload
+from pagewise.data.results import ResultRepository
+from pagewise.data.storage import DocumentStore, PresignedUpload, work_prefix
 from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.documents.errors import DocumentError
 from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
@@ -285,9 +285,10 @@ class JobService:
                 )
             if cancelled is not None:
                 return "cancelled"
-        keys = [job.upload_key, report_key(job.job_id)]
+        keys = [job.upload_key]
         keys += [job.output_pdf_path] if job.output_pdf_path else []
         self.store.delete(keys)
+        self.store.delete_prefix(work_prefix(job.job_id))  # page layouts, report text, ...
         self.pages.delete_for_job(job.job_id)
         self.results.delete(job.job_id)
         self.jobs.delete(job.job_id, job.tenant)
