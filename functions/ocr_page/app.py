@@ -13,6 +13,6 @@ pipeline = pipeline_from_environment()
 
 @step_handler(PagePointer)
 def handler(pointer: PagePointer) -> PageRead:
-    result = pipeline.ocr_page(pointer.job_id, pointer.page)
-    record_page_read(result.source, result.ocr_seconds)
-    return result
+    page = pipeline.ocr_page(pointer.job_id, pointer.page)
+    record_page_read(page)
+    return page
