@@ -18,18 +18,6 @@ def history(job: OwnedJob, job_service: JobServiceDep) -> JobHistoryResponse:
     return JobHistoryResponse(
         job_id=job.job_id,
         processing_status=job.processing_status,
-        execution_arn=None,
-        status="PENDING",
-        started_at=None,
-        stopped_at=None,
-        duration_ms=None,
-        error=None,
-        cause=None,
-        states=[],
-    )
-    return JobHistoryResponse(
-        job_id=job.job_id,
-        processing_status=job.processing_status,
         execution_arn=timeline.execution_arn,
         status=timeline.status,
         started_at=timeline.started_at,
