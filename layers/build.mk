@@ -18,7 +18,7 @@ endef
 # Python builder lays it out (without __pycache__ of the source).
 define build_function
 	$(PIP_FOR_AWS) --target "$(ARTIFACTS_DIR)" -r requirements.txt
-	for item in $(filter-out Makefile,$(wildcard *)); do \
+	for item in $(filter-out Makefile __pycache__,$(wildcard *)); do \
 	  cp -R "$$item" "$(ARTIFACTS_DIR)/"; \
 	  find "$(ARTIFACTS_DIR)/$$item" -name __pycache__ -prune -exec rm -rf {} +; \
 	done
