@@ -12,7 +12,6 @@ through their own LLM_* settings for the length of the module.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -20,10 +19,17 @@ from typing import Any
 
 import pymupdf
 import pytest
+import requests
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, function_reconfigured, outputs, require_stack
+from tests.stack import (
+    aws_client,
+    function_reconfigured,
+    new_tenant,
+    outputs,
+    require_stack,
+    stack_client,
+)
 from tests.support.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.e2e
@@ -80,10 +86,6 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def _client() -> PagewiseClient:
-    return PagewiseClient(outputs()["ApiUrl"], local_token(f"llm-{uuid.uuid4().hex[:8]}"))
-
-
 def _run(client: PagewiseClient, path: Path, **options: Any) -> tuple[str, dict[str, Any]]:
     created = client.create_job(path, **options)
     client.upload(created["upload"], path)
@@ -102,7 +104,7 @@ def _history_errors(job_id: str) -> list[str]:
 
 def test_a_mixed_document_is_translated_and_summarised(llm: FakeOpenAI, tmp_path: Path) -> None:
     llm.reset()
-    client = _client()
+    client = stack_client(new_tenant("llm"))
     job_id, final = _run(client, _mixed_document(tmp_path / "arrendamiento.pdf"))
     assert final["details"]["processing_status"] == "completed", final["details"]
     result = client.result(job_id)
@@ -139,6 +141,13 @@ def test_a_mixed_document_is_translated_and_summarised(llm: FakeOpenAI, tmp_path
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
     # The key never reaches a stored result.
     assert "sk-test-not-a-real-key" not in str(result)
+    # The overlay: the born-digital page's blocks, translated by the LLM block by block.
+    overlay_url = next(o["download_url"] for o in result["outputs"] if o["variant"] == "overlay")
+    with pymupdf.open(stream=requests.get(overlay_url, timeout=60).content) as overlay:
+        first = " ".join(overlay[0].get_text().split())
+        assert "LEGAL EN: CONTRATO DE ARRENDAMIENTO" in first and "Apertium" not in first
+    schemas = [r["body"].get("response_format", {}).get("json_schema", {}) for r in llm.requests]
+    assert any(schema.get("name") == "page_blocks" for schema in schemas)
 
 
 def test_throttling_and_server_errors_are_retried_until_the_llm_answers(
@@ -153,7 +162,7 @@ def test_throttling_and_server_errors_are_retried_until_the_llm_answers(
         for text in (BORN_DIGITAL, SCANNED):
             doc.new_page().insert_textbox(pymupdf.Rect(60, 80, 540, 400), text, fontsize=12)
         doc.save(path)
-    job_id, final = _run(_client(), path)
+    job_id, final = _run(stack_client(new_tenant("llm")), path)
     assert final["details"]["processing_status"] == "completed", final["details"]
     errors = _history_errors(job_id)
     assert set(errors) <= {"LlmThrottled", "LlmUnavailable"}, errors
@@ -168,7 +177,7 @@ def test_an_llm_down_for_good_fails_the_job_as_unavailable(llm: FakeOpenAI, tmp_
         with pymupdf.open() as doc:
             doc.new_page().insert_textbox(pymupdf.Rect(60, 80, 540, 400), BORN_DIGITAL, fontsize=12)
             doc.save(path)
-        job_id, final = _run(_client(), path)
+        job_id, final = _run(stack_client(new_tenant("llm")), path)
     finally:
         llm.set_down(None)
     details = final["details"]

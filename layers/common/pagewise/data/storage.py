@@ -1,9 +1,11 @@
-"""S3: the uploads bucket (originals under uploads/, rendered PDFs under outputs/)."""
+"""S3: the uploads bucket (originals under uploads/, rendered PDFs under outputs/, a job's
+intermediate objects under work/{job_id}/)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
@@ -11,6 +13,12 @@ from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+
+def work_prefix(job_id: str) -> str:
+    """Where a job's intermediate objects are (page layouts, the report text): deleted with
+    the job, and expired with it (RetentionDays)."""
+    return f"work/{job_id}/"
 
 
 @dataclass(frozen=True)
@@ -52,17 +60,31 @@ class DocumentStore:
         )
         return PresignedUpload(url=post["url"], fields=dict(post["fields"]))
 
-    def presigned_download(self, key: str, file_name: str, expires_in: int) -> str:
-        safe_name = file_name.replace('"', "")
+    def presigned_download(
+        self, key: str, file_name: str, expires_in: int, content_type: str = "application/pdf"
+    ) -> str:
+        """A GET that downloads as ``file_name`` (RFC 6266: an ASCII ``filename`` and the
+        UTF-8 ``filename*``) with ``content_type``."""
+        ascii_name = (
+            file_name.encode("ascii", "replace").decode().replace('"', "").replace("?", "_")
+        )
+        disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
         url: str = self._s3.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.bucket,
                 "Key": key,
-                "ResponseContentDisposition": f'attachment; filename="{safe_name}"',
-                "ResponseContentType": "application/pdf",
+                "ResponseContentDisposition": disposition,
+                "ResponseContentType": content_type,
             },
             ExpiresIn=expires_in,
+        )
+        return url
+
+    def presigned_view(self, key: str, expires_in: int) -> str:
+        """A GET shown in place (an <img> source), with the stored content type."""
+        url: str = self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
         )
         return url
 
@@ -115,6 +137,20 @@ class DocumentStore:
             self._s3.delete_objects(
                 Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys]}
             )
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object whose key starts with ``prefix``; returns how many. A page of
+        the listing holds at most 1,000 keys, as many as one batch delete takes."""
+        if not prefix:
+            raise ValueError("refusing to delete the whole bucket")
+        deleted = 0
+        for page in self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            keys = [item["Key"] for item in page.get("Contents", [])]
+            self.delete(keys)
+            deleted += len(keys)
+        return deleted
 
     def ping(self) -> None:
         self._s3.head_bucket(Bucket=self.bucket)
