@@ -138,8 +138,9 @@ def test_translation_benchmark_runs() -> None:
     row = _row(rows, "4 pages, fake LLM answering after 1.0 s")
     assert row[3].startswith("ideal, pages x 1 s"), row
     assert _value(row) > 0 and float(row[4]) > 0, row
-    # One fake LLM call per page: the stage measured is the LLM's pace, not something else.
-    assert row[5] == "4 translation calls for 4 pages", row
+    # Every page was translated by the fake LLM (the page, then its blocks for the overlay).
+    calls = re.match(r"(\d+) translation calls for 4 pages", row[5])
+    assert calls and int(calls.group(1)) >= 4, row
 
 
 def test_cold_start_and_the_results_file(tmp_path: Path) -> None:
