@@ -51,6 +51,8 @@ def describe_failure(error: str | None, cause: str | None) -> tuple[str, str]:
         code, _, message = detail.partition(": ")
         if message:
             return code, message
+        # The state machine's own JobFailed state: the job's status carries the details.
+        return ErrorCode.INTERNAL_ERROR, "The job failed; its status shows why."
     if error in _KNOWN_ERRORS:
         return _KNOWN_ERRORS[error]
     return (
