@@ -357,3 +357,13 @@ def test_the_job_keeps_its_callback_url_and_the_tokens_email(
     # A token without a usable email claim: no email, and the job is still created.
     plain = _create(api, a_token(email="not an address"))
     assert JobRepository(db).get(plain.json()["job_id"]).notify_email is None  # type: ignore[union-attr]
+
+
+def test_the_status_keeps_the_old_celery_block_as_an_alias_of_workflow(api: TestClient) -> None:
+    token = a_token("dashboard")
+    job_id = _create(api, token).json()["job_id"]
+    body = api.get(f"/api/v1/jobs/{job_id}", headers=_auth(token)).json()
+    assert body["celery"] == {
+        key: body["workflow"][key] for key in ("state", "ready", "succeeded", "failed")
+    }
+    assert body["celery"]["state"] == "PENDING" and body["celery"]["ready"] is False

@@ -14,6 +14,7 @@ from pagewise_api.dependencies import Identity, JobServiceDep, OwnedJob, Setting
 from pagewise_api.errors import ERROR_RESPONSES
 from pagewise_api.routes import API, status_url
 from pagewise_api.schemas import (
+    CeleryView,
     CreateJobBody,
     CreateJobResponse,
     DeleteJobResponse,
@@ -179,9 +180,11 @@ def list_jobs(
 def job_status(
     job: OwnedJob, job_service: JobServiceDep, settings: SettingsDep
 ) -> JobStatusResponse:
+    workflow = _workflow_view(job_service.execution(job), settings.region)
     return JobStatusResponse(
         job_id=job.job_id,
-        workflow=_workflow_view(job_service.execution(job), settings.region),
+        workflow=workflow,
+        celery=CeleryView.model_validate(workflow.model_dump(include=set(CeleryView.model_fields))),
         details=_details(job),
         download_url=job_service.download_url(job),
     )
