@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pagewise.data.jobs import JobRepository
-from pagewise.data.mongo import database_for
+from pagewise.data.mongo import database_for, ensure_indexes_once
 from pagewise.data.notifications import final_status_hook
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
@@ -59,6 +59,8 @@ def pipeline_from_environment() -> Pipeline:
 def job_service_for(settings: ApiSettings) -> JobService:
     """The API's job service: the jobs, their pages and results, the files, the executions."""
     db = database_for(settings)
+    # Every query the API makes has its index (the job list, the per-tenant active count).
+    ensure_indexes_once(db)
     return JobService(
         jobs=job_repository(db, settings),
         pages=PageRepository(db),

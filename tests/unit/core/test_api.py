@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from pagewise.settings import ApiSettings, JwtSettings
 from pagewise_api.main import create_app
 from pymongo.database import Database
 
-from .builders import AUDIENCE, ISSUER, SECRET, a_token
+from .builders import AUDIENCE, ISSUER, SECRET, a_job, a_token
 
 MAX_BYTES = 1_000_000
 
@@ -367,3 +368,24 @@ def test_the_status_keeps_the_old_celery_block_as_an_alias_of_workflow(api: Test
         key: body["workflow"][key] for key in ("state", "ready", "succeeded", "failed")
     }
     assert body["celery"]["state"] == "PENDING" and body["celery"]["ready"] is False
+
+
+def test_list_pages_never_skip_jobs_created_in_the_same_millisecond(
+    api: TestClient, db: Database[dict[str, Any]]
+) -> None:
+    moment = datetime.now(UTC).replace(microsecond=123000)
+    repository = JobRepository(db)
+    same_time = [a_job("ties", created_at=moment) for _ in range(5)]
+    for job in same_time:
+        repository.insert(job)
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        query = "limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = api.get(f"/api/v1/jobs?{query}", headers=_auth(a_token("ties"))).json()
+        seen += [job["job_id"] for job in page["jobs"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(job.job_id for job in same_time)
+    assert len(seen) == len(set(seen)) == 5

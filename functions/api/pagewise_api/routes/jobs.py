@@ -77,13 +77,16 @@ def _details(job: Job) -> JobDetails:
     )
 
 
-def _encode_cursor(moment: datetime) -> str:
-    return base64.urlsafe_b64encode(moment.isoformat().encode()).decode()
+def _encode_cursor(job: Job) -> str:
+    """The last job of a page, by (created_at, job id): ties in created_at stay ordered."""
+    text = f"{job.created_at.isoformat()}|{job.job_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> datetime:
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        return datetime.fromisoformat(base64.urlsafe_b64decode(cursor.encode()).decode())
+        moment, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(moment), job_id
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidRequest("cursor is not valid") from error
 
@@ -172,7 +175,7 @@ def list_jobs(
             )
             for job in page
         ],
-        next_cursor=_encode_cursor(page[-1].created_at) if len(page) == limit else None,
+        next_cursor=_encode_cursor(page[-1]) if len(page) == limit else None,
     )
 
 

@@ -76,11 +76,23 @@ class JobRepository:
         document = self._collection.find_one({"_id": oid, "tenant": tenant})
         return _to_job(document) if document else None
 
-    def list_for_tenant(self, tenant: str, limit: int, before: datetime | None) -> list[Job]:
+    def list_for_tenant(
+        self, tenant: str, limit: int, after: tuple[datetime, str] | None
+    ) -> list[Job]:
+        """Newest first, ordered by (created_at, _id): jobs created in the same millisecond
+        have one order, so a page that ends among them resumes exactly after the last one
+        (``after``: that job's created_at and id; the index of ensure_indexes serves it)."""
         query: dict[str, Any] = {"tenant": tenant}
-        if before is not None:
-            query["created_at"] = {"$lt": before}
-        cursor = self._collection.find(query).sort("created_at", -1).limit(limit)
+        if after is not None:
+            moment, job_id = after
+            oid = _object_id(job_id)
+            if oid is None:
+                return []
+            query["$or"] = [
+                {"created_at": {"$lt": moment}},
+                {"created_at": moment, "_id": {"$lt": oid}},
+            ]
+        cursor = self._collection.find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit)
         return [_to_job(document) for document in cursor]
 
     def advance(self, job_id: str, to: JobStatus, **fields: Any) -> Job | None:

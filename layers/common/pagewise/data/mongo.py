@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 
 from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.database import Database
+from pymongo.errors import PyMongoError
 
 from pagewise.settings import StoreSettings
+
+LOG = logging.getLogger(__name__)
 
 
 @cache
@@ -29,6 +33,18 @@ def database_for(settings: StoreSettings) -> Database:
 
 def ensure_indexes(db: Database) -> None:
     """Idempotent; SecantusDB is slow at collection scans, so every query has an index."""
-    db.original_files.create_index([("tenant", ASCENDING), ("created_at", DESCENDING)])
+    # The job list's order and cursor: (created_at, _id), newest first.
+    db.original_files.create_index(
+        [("tenant", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]
+    )
     db.page_results.create_index([("job_id", ASCENDING), ("page", ASCENDING)], unique=True)
     db.ai_extracted_content.create_index([("document_id", ASCENDING)], unique=True)
+
+
+def ensure_indexes_once(db: Database) -> None:
+    """ensure_indexes at the API's cold start; a MongoDB out of reach is logged, not fatal
+    (the next cold start tries again, and the queries work, only slower, without them)."""
+    try:
+        ensure_indexes(db)
+    except PyMongoError:
+        LOG.warning("indexes not ensured: MongoDB unreachable", exc_info=True)

@@ -178,10 +178,12 @@ class JobService:
         job = self.jobs.get_for_tenant(job_id, tenant)
         return self._expire_if_abandoned(job) if job is not None else None
 
-    def list(self, tenant: str, limit: int, before: datetime | None) -> list[Job]:
+    def list(self, tenant: str, limit: int, after: tuple[datetime, str] | None) -> list[Job]:
+        """The tenant's jobs, newest first; ``after`` is the (created_at, job id) of the last
+        job of the previous page."""
         return [
             self._expire_if_abandoned(job)
-            for job in self.jobs.list_for_tenant(tenant, limit, before)
+            for job in self.jobs.list_for_tenant(tenant, limit, after)
         ]
 
     def _expire_if_abandoned(self, job: Job) -> Job:
