@@ -98,6 +98,17 @@ class Pipeline:
         try:
             data = self.store.read(job.upload_key)
             total = count_pages(data)
+        except DocumentError as error:
+            self._fail(job_id, error.error_code, error.message, error)
+        # Counted before any page is measured: measuring is per page, and a small file can
+        # hold tens of thousands of pages.
+        if total > self.settings.max_pages:
+            message = (
+                f"The document has {total} pages; at most {self.settings.max_pages} are "
+                "processed. Split it and upload the parts."
+            )
+            self._fail(job_id, ErrorCode.TOO_MANY_PAGES, message)
+        try:
             page, pixels = largest_page_pixels(data, self.settings.ocr_dpi)
         except DocumentError as error:
             self._fail(job_id, error.error_code, error.message, error)
@@ -107,12 +118,6 @@ class Pipeline:
                 f"limit of {self.settings.max_page_pixels / 1e6:.0f}; it cannot be processed."
             )
             self._fail(job_id, ErrorCode.PAGE_TOO_LARGE, message)
-        if total > self.settings.max_pages:
-            message = (
-                f"The document has {total} pages; at most {self.settings.max_pages} are "
-                "processed. Split it and upload the parts."
-            )
-            self._fail(job_id, ErrorCode.TOO_MANY_PAGES, message)
         self.jobs.update_fields(job_id, total_pages=total)
         self.jobs.advance(job_id, JobStatus.OCR_STARTED)
         return Prepared(
