@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +20,7 @@ from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import Workflow
 from pagewise.logic.jobs import JobService
+from pagewise.models import JobStatus
 from pagewise.settings import ApiSettings, JwtSettings
 from pagewise_api.main import create_app
 from pymongo.database import Database
@@ -389,3 +391,57 @@ def test_list_pages_never_skip_jobs_created_in_the_same_millisecond(
             break
     assert sorted(seen) == sorted(job.job_id for job in same_time)
     assert len(seen) == len(set(seen)) == 5
+
+
+# ------------------------------------------------------------------------- keys and names (6)
+
+LONG_SUB = "s" * 255  # OpenID Connect's longest subject
+
+
+def test_a_long_unicode_file_name_never_makes_a_key_over_s3s_limit(api: TestClient) -> None:
+    name = "契" * 84 + ".pdf"  # 256 UTF-8 bytes
+    response = _create(api, a_token(LONG_SUB), file_name=name[1:])  # 253 bytes: accepted
+    assert response.status_code == 201, response.text
+    key = response.json()["upload"]["fields"]["key"]
+    assert len(key.encode()) <= 1024 and key.endswith(".pdf")
+    too_long = _create(api, a_token(LONG_SUB), file_name=name)
+    assert too_long.status_code == 422
+    assert "bytes" in too_long.json()["message"]
+
+
+def test_the_one_shot_upload_caps_the_file_name(api: TestClient) -> None:
+    response = api.post(
+        "/api/v1/jobs/upload",
+        headers=_auth(a_token()),
+        files={"file": ("a" * 300 + ".pdf", b"%PDF-1.7\n" + b"%" * 100, "application/pdf")},
+    )
+    assert response.status_code == 422, response.text
+    assert "file_name" in response.json()["message"]
+
+
+def _completed_job(db: Database[dict[str, Any]], tenant: str, file_name: str) -> str:
+    job = a_job(tenant, JobStatus.COMPLETED, file_name=file_name)
+    job = job.model_copy(update={"output_pdf_path": f"outputs/x/{job.job_id}/out.pdf"})
+    JobRepository(db).insert(job)
+    return job.job_id
+
+
+def test_the_download_name_is_rfc_6266_encoded(
+    api: TestClient, db: Database[dict[str, Any]]
+) -> None:
+    job_id = _completed_job(db, "alice", 'Contrato "final"\r\nX-Evil: 1 — São Paulo.pdf')
+    response = api.get(
+        f"/api/v1/jobs/{job_id}/download", headers=_auth(a_token()), follow_redirects=False
+    )
+    assert response.status_code == 307
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    (disposition,) = query["response-content-disposition"]
+    assert disposition.isascii() and "\r" not in disposition and "\n" not in disposition
+    kind, fallback, extended = (part.strip() for part in disposition.split(";"))
+    assert kind == "attachment"
+    assert fallback == 'filename="Contrato _final_ X-Evil_ 1 _ Sao Paulo_translated.pdf"'
+    assert extended.startswith("filename*=UTF-8''")
+    assert unquote(extended.removeprefix("filename*=UTF-8''")) == (
+        'Contrato "final" X-Evil: 1 — São Paulo_translated.pdf'
+    )
+

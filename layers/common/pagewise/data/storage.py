@@ -51,14 +51,14 @@ class DocumentStore:
         )
         return PresignedUpload(url=post["url"], fields=dict(post["fields"]))
 
-    def presigned_download(self, key: str, file_name: str, expires_in: int) -> str:
-        safe_name = file_name.replace('"', "")
+    def presigned_download(self, key: str, content_disposition: str, expires_in: int) -> str:
+        """A presigned GET whose response carries ``content_disposition`` (RFC 6266)."""
         url: str = self._s3.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.bucket,
                 "Key": key,
-                "ResponseContentDisposition": f'attachment; filename="{safe_name}"',
+                "ResponseContentDisposition": content_disposition,
                 "ResponseContentType": "application/pdf",
             },
             ExpiresIn=expires_in,

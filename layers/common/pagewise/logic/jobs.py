@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +15,13 @@ from pagewise.documents.errors import DocumentError
 from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
 from pagewise.logic.history import execution_timeline
 from pagewise.logic.ingest import accept_upload
+from pagewise.logic.keys import (
+    MAX_FILE_NAME_BYTES,
+    content_disposition,
+    download_name,
+    safe_file_name,
+    utf8_length,
+)
 from pagewise.logic.notifications import CallbackUrlRefused, check_callback_url
 from pagewise.logic.timeline import ExecutionTimeline
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
@@ -27,8 +32,6 @@ ACCEPTED_CONTENT_TYPES = {
     "image/jpeg": "jpeg",
     "image/tiff": "tiff",
 }
-_UNSAFE = re.compile(r"[^\w.\- ]+")
-MAX_NAME_LENGTH = 200
 # After the upload link expires, how long a job waits for the notification of a late upload.
 UPLOAD_NOTIFICATION_GRACE_SECONDS = 300
 
@@ -40,14 +43,6 @@ class InvalidRequest(ValueError):
 def _aware(moment: datetime) -> datetime:
     # MongoDB returns naive UTC datetimes unless the client is tz_aware.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def safe_file_name(name: str) -> str:
-    """A file name fit for an S3 key: no directories, no control characters, no traversal."""
-    base = re.split(r"[\\/]", name)[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
-    base = _UNSAFE.sub("_", unicodedata.normalize("NFC", base)).strip(" .")
-    return base[-MAX_NAME_LENGTH:] or "document"
 
 
 @dataclass(frozen=True)
@@ -91,6 +86,11 @@ class JobService:
             raise InvalidRequest(
                 f"content_type {request.content_type!r} is not accepted; send one of "
                 + ", ".join(sorted(ACCEPTED_CONTENT_TYPES))
+            )
+        if utf8_length(request.file_name) > MAX_FILE_NAME_BYTES:
+            raise InvalidRequest(
+                f"file_name is {utf8_length(request.file_name)} bytes in UTF-8; at most "
+                f"{MAX_FILE_NAME_BYTES} are accepted"
             )
         if not 0 < request.file_size <= self.upload_max_bytes:
             raise InvalidRequest(f"file_size must be between 1 and {self.upload_max_bytes} bytes")
@@ -230,9 +230,10 @@ class JobService:
     def download_url(self, job: Job) -> str | None:
         if job.processing_status != JobStatus.COMPLETED or not job.output_pdf_path:
             return None
-        stem = job.file_name.rsplit(".", 1)[0] or "document"
         return self.store.presigned_download(
-            job.output_pdf_path, f"{stem}_translated.pdf", self.download_expiry_seconds
+            job.output_pdf_path,
+            content_disposition(download_name(job.file_name)),
+            self.download_expiry_seconds,
         )
 
     def result(self, job: Job) -> dict[str, Any] | None:

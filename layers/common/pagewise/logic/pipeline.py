@@ -19,6 +19,7 @@ from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
 from pagewise.documents.errors import DocumentError
 from pagewise.events import PagePointer
+from pagewise.logic import keys
 from pagewise.logic.errors import JobFailed, describe_failure
 from pagewise.logic.report import job_result, summary_label, translation_providers
 from pagewise.models import ErrorCode, Job, JobStatus, SummaryInfo
@@ -287,8 +288,7 @@ class Pipeline:
             layout=job.layout,
         )
         pdf = render_pdf(meta, render_pages, font_dir=self.settings.font_dir)
-        stem = job.file_name.rsplit(".", 1)[0] or "document"
-        output_key = f"outputs/{job.tenant}/{job_id}/{stem}_translated.pdf"
+        output_key = keys.output_key(job.tenant, job_id, job.file_name)
         self.store.write(output_key, pdf, "application/pdf")
         # ai_report_content is exactly the text of the PDF's pages (render_pdf lays it out).
         content = report_text(render_pages)

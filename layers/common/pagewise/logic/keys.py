@@ -1,0 +1,83 @@
+"""S3 keys and download names made from what a caller sent: any file name, any tenant id.
+
+S3 keys are at most 1024 bytes of UTF-8, so names are bounded in bytes, never characters.
+A key part never holds a path separator, a control character or ``..``. The download's
+``Content-Disposition`` follows RFC 6266: an ASCII ``filename=`` fallback and the exact
+name as ``filename*=UTF-8''...``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+# The longest file name a caller may give (most file systems' own limit), in UTF-8 bytes.
+MAX_FILE_NAME_BYTES = 255
+# The file-name part of a key: "uploads/" + tenant (at most 344) + "/" + job id (24) + "/"
+# + this stays under S3's 1024 bytes, and so does the output key (a suffix added).
+MAX_KEY_NAME_BYTES = 200
+_UNSAFE_IN_KEY = re.compile(r"[^\w.\- ]+")
+_NOT_PLAIN_ASCII = re.compile(r"[^A-Za-z0-9 ._()\-]+")
+OUTPUT_SUFFIX = "_translated.pdf"
+
+
+def utf8_length(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _cut_utf8(text: str, max_bytes: int) -> str:
+    """The longest prefix of ``text`` that fits in ``max_bytes`` (never half a character)."""
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+
+
+def _printable(name: str) -> str:
+    """The name's last path part, control characters as spaces, runs of spaces as one."""
+    base = re.split(r"[\\/]", name)[-1]
+    base = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in base)
+    return " ".join(unicodedata.normalize("NFC", base).split())
+
+
+def _bounded(stem: str, suffix: str, max_bytes: int) -> str:
+    return _cut_utf8(stem, max_bytes - utf8_length(suffix)).rstrip(" .") + suffix
+
+
+def safe_file_name(name: str) -> str:
+    """A file name fit for an S3 key part: no directories, no control characters, no
+    traversal, at most MAX_KEY_NAME_BYTES bytes with its extension kept."""
+    base = _UNSAFE_IN_KEY.sub("_", _printable(name)).strip(" .")
+    stem, dot, extension = base.rpartition(".")
+    if not dot or utf8_length(extension) > 16:
+        stem, extension = base, ""
+    suffix = f".{extension}" if extension else ""
+    return _bounded(stem, suffix, MAX_KEY_NAME_BYTES).strip(" .") or "document"
+
+
+def _stem(file_name: str) -> str:
+    return _printable(file_name).rsplit(".", 1)[0].strip(" .")
+
+
+def output_file_name(file_name: str) -> str:
+    """The translated PDF's key part: the safe stem of the upload's name and the suffix."""
+    stem = _UNSAFE_IN_KEY.sub("_", _stem(file_name)).strip(" .")
+    return _bounded(stem or "document", OUTPUT_SUFFIX, MAX_KEY_NAME_BYTES)
+
+
+def download_name(file_name: str) -> str:
+    """The name a person gets the translated PDF under: their own name, made printable."""
+    return _bounded(_stem(file_name) or "document", OUTPUT_SUFFIX, MAX_FILE_NAME_BYTES)
+
+
+def content_disposition(file_name: str) -> str:
+    """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266, RFC 8187)."""
+    # Each character as its ASCII letters (São: Sao), or "_" when it has none (—, 契).
+    ascii_name = "".join(
+        unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode() or "_"
+        for ch in file_name
+    )
+    fallback = _NOT_PLAIN_ASCII.sub("_", ascii_name).strip(" ") or "document.pdf"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
+def output_key(tenant_part: str, job_id: str, file_name: str) -> str:
+    return f"outputs/{tenant_part}/{job_id}/{output_file_name(file_name)}"
