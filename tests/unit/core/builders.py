@@ -8,6 +8,7 @@ from typing import Any
 
 import jwt
 from pagewise.data.jobs import new_job_id
+from pagewise.logic.keys import upload_key
 from pagewise.models import Job, JobStatus
 
 SECRET = "unit-test-secret-of-a-decent-length-1234"
@@ -26,7 +27,7 @@ def a_job(
         file_name=fields.pop("file_name", "contract.pdf"),
         content_type="application/pdf",
         file_size=100,
-        upload_key=f"uploads/{tenant}/{job_id}/contract.pdf",
+        upload_key=upload_key(tenant, job_id, "contract.pdf"),
         processing_status=status,
         created_at=now,
         updated_at=now,

@@ -135,7 +135,7 @@ def test_create_returns_a_presigned_post_pinned_to_the_tenant_key(api: TestClien
     assert body["document_id"] == body["job_id"]
     assert body["status_url"] == f"/api/v1/jobs/{body['job_id']}"
     fields = body["upload"]["fields"]
-    assert fields["key"] == f"uploads/alice/{body['job_id']}/contrato.pdf"
+    assert fields["key"] == f"uploads/YWxpY2U/{body['job_id']}/contrato.pdf"
     assert fields["Content-Type"] == "application/pdf"
     policy = json.loads(base64.b64decode(fields["policy"]))
     assert ["content-length-range", 1, MAX_BYTES] in policy["conditions"]
@@ -166,7 +166,7 @@ def test_file_names_cannot_escape_the_job_prefix(api: TestClient, name: str) -> 
     assert response.status_code == 201
     body = response.json()
     key = body["upload"]["fields"]["key"]
-    prefix = f"uploads/alice/{body['job_id']}/"
+    prefix = f"uploads/YWxpY2U/{body['job_id']}/"
     assert key.startswith(prefix)
     rest = key[len(prefix) :]
     assert "/" not in rest and "\\" not in rest and ".." not in rest
@@ -445,3 +445,20 @@ def test_the_download_name_is_rfc_6266_encoded(
         'Contrato "final" X-Evil: 1 — São Paulo_translated.pdf'
     )
 
+
+# ---------------------------------------------------------------- any tenant id in a key (7)
+
+
+@pytest.mark.parametrize("subject", ["john+test@example.com", "org/alice", "Zoë %2F+ x"])
+def test_any_subject_gets_its_one_shot_upload_queued(api: TestClient, subject: str) -> None:
+    token = a_token(subject)
+    response = api.post(
+        "/api/v1/jobs/upload",
+        headers=_auth(token),
+        files={"file": ("scan.pdf", b"%PDF-1.7\n" + b"%" * 100, "application/pdf")},
+    )
+    assert response.status_code == 201, response.text
+    job_id = response.json()["job_id"]
+    status = api.get(f"/api/v1/jobs/{job_id}", headers=_auth(token)).json()
+    assert status["details"]["processing_status"] == "queued"
+    assert status["workflow"]["execution_arn"].endswith(f":{job_id}")

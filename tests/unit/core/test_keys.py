@@ -34,7 +34,7 @@ def test_key_parts_hold_no_path_and_fit_in_s3s_limit(name: str) -> None:
         assert not part.startswith("..") and all(ch.isprintable() for ch in part)
         assert len(part.encode()) <= 200
     assert safe_file_name("contrato.final.pdf") == "contrato.final.pdf"
-    assert output_key("t", "j", "contrato.pdf") == "outputs/t/j/contrato_translated.pdf"
+    assert output_key("t", "j", "contrato.pdf") == "outputs/dA/j/contrato_translated.pdf"  # dA: "t"
 
 
 def test_content_disposition_falls_back_to_ascii() -> None:
@@ -68,8 +68,8 @@ def test_render_writes_under_the_jobs_own_prefix_whatever_the_file_name(
         translated=True,
     )
     rendered = pipeline.render(job.job_id)
-    assert rendered.output_key.startswith(f"outputs/alice/{job.job_id}/")
-    rest = rendered.output_key.removeprefix(f"outputs/alice/{job.job_id}/")
+    assert rendered.output_key.startswith(f"outputs/YWxpY2U/{job.job_id}/")
+    rest = rendered.output_key.removeprefix(f"outputs/YWxpY2U/{job.job_id}/")
     assert "/" not in rest and ".." not in rest and rest.endswith("_translated.pdf")
     assert len(rendered.output_key.encode()) <= 1024
     assert pipeline.store.head(rendered.output_key) is not None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from urllib.parse import unquote_plus
 
 from pagewise.data.jobs import JobRepository
 from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import Workflow
 from pagewise.documents.errors import DocumentError
 from pagewise.documents.kinds import detect_kind
+from pagewise.logic.keys import tenant_part
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, JobStatus
 
 LOG = logging.getLogger(__name__)
@@ -30,8 +30,9 @@ class IngestOutcome:
 
 
 def parse_upload_key(key: str) -> tuple[str, str] | None:
-    """(tenant, job_id) of ``uploads/{tenant}/{job_id}/{file}``, else None."""
-    parts = unquote_plus(key).split("/")
+    """(tenant part, job_id) of ``uploads/{tenant part}/{job_id}/{file}`` (an object key,
+    already decoded from its event: see keys.object_key_from_event), else None."""
+    parts = key.split("/")
     if len(parts) != 4 or parts[0] != "uploads" or not all(parts[1:]):
         return None
     return parts[1], parts[2]
@@ -44,13 +45,14 @@ def accept_upload(
     workflow: Workflow,
     max_bytes: int,
 ) -> IngestOutcome:
-    key = unquote_plus(key)
+    """Check the object at ``key`` (the real key, decoded once by the caller) and start its
+    job's execution."""
     parsed = parse_upload_key(key)
     if parsed is None:
         return IngestOutcome(None, "ignored", f"not an upload key: {key}")
-    tenant, job_id = parsed
+    owner, job_id = parsed
     job = jobs.get(job_id)
-    if job is None or job.tenant != tenant or job.upload_key != key:
+    if job is None or tenant_part(job.tenant) != owner or job.upload_key != key:
         return IngestOutcome(job_id, "ignored", "no job for this upload")
     if job.processing_status in TERMINAL_STATUSES:
         return IngestOutcome(job_id, "ignored", f"job already {job.processing_status}")

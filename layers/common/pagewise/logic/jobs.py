@@ -19,7 +19,7 @@ from pagewise.logic.keys import (
     MAX_FILE_NAME_BYTES,
     content_disposition,
     download_name,
-    safe_file_name,
+    upload_key,
     utf8_length,
 )
 from pagewise.logic.notifications import CallbackUrlRefused, check_callback_url
@@ -100,7 +100,7 @@ class JobService:
             except CallbackUrlRefused as error:
                 raise InvalidRequest(f"callback_url is not accepted: {error}") from error
         job_id = new_job_id()
-        key = f"uploads/{tenant}/{job_id}/{safe_file_name(request.file_name)}"
+        key = upload_key(tenant, job_id, request.file_name)
         now = datetime.now(UTC)
         job = Job(
             job_id=job_id,
@@ -171,7 +171,14 @@ class JobService:
             ),
         )
         self.store.write(created.job.upload_key, content, CONTENT_TYPES[kind])
-        accept_upload(created.job.upload_key, self.jobs, self.store, self.workflow, max_bytes)
+        outcome = accept_upload(
+            created.job.upload_key, self.jobs, self.store, self.workflow, max_bytes
+        )
+        # The answer says "queued": never unless the job is (a rejected file failed the job).
+        if outcome.action == "rejected":
+            raise InvalidRequest(outcome.detail)
+        if outcome.action != "started":
+            raise RuntimeError(f"job {created.job.job_id} was not started: {outcome.detail}")
         return self.jobs.get(created.job.job_id) or created.job
 
     def get(self, tenant: str, job_id: str) -> Job | None:

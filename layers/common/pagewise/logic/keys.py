@@ -8,10 +8,15 @@ name as ``filename*=UTF-8''...``.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import unicodedata
-from urllib.parse import quote
+from urllib.parse import quote, unquote_plus
 
+# A tenant id (the token's subject) this long or shorter is in its key as base64url; a longer
+# one as "~" and its SHA-256 (OpenID Connect caps a subject at 255 ASCII characters).
+MAX_TENANT_BYTES = 255
 # The longest file name a caller may give (most file systems' own limit), in UTF-8 bytes.
 MAX_FILE_NAME_BYTES = 255
 # The file-name part of a key: "uploads/" + tenant (at most 344) + "/" + job id (24) + "/"
@@ -79,5 +84,25 @@ def content_disposition(file_name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
 
 
-def output_key(tenant_part: str, job_id: str, file_name: str) -> str:
-    return f"outputs/{tenant_part}/{job_id}/{output_file_name(file_name)}"
+def tenant_part(tenant: str) -> str:
+    """The tenant's key part: any subject ("john+test@example.com", "org/alice") as URL- and
+    key-safe characters only ([A-Za-z0-9_-], or "~" and hex), so that no decoding of an event
+    key and no split on "/" can change it."""
+    raw = tenant.encode("utf-8")
+    if len(raw) <= MAX_TENANT_BYTES:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    return "~" + hashlib.sha256(raw).hexdigest()
+
+
+def upload_key(tenant: str, job_id: str, file_name: str) -> str:
+    return f"uploads/{tenant_part(tenant)}/{job_id}/{safe_file_name(file_name)}"
+
+
+def output_key(tenant: str, job_id: str, file_name: str) -> str:
+    return f"outputs/{tenant_part(tenant)}/{job_id}/{output_file_name(file_name)}"
+
+
+def object_key_from_event(event_key: str) -> str:
+    """The object's key from an S3 event notification, which form-encodes it: decoded once,
+    here, and never again."""
+    return unquote_plus(event_key)
