@@ -121,3 +121,18 @@ def test_unknown_foreign_and_final_jobs_are_ignored(
         assert accept_upload(key, jobs, store, workflow, 1_000_000).action == "ignored"
     assert accept_upload("outputs/x/y/z.pdf", jobs, store, workflow, 1).action == "ignored"
     assert _executions(aws) == []
+
+
+def test_the_pipeline_reads_the_copy_ingest_checked_not_a_later_upload(
+    db: Database[dict[str, Any]], aws: dict[str, str]
+) -> None:
+    jobs, store, workflow = _parts(db, aws)
+    job = a_job()
+    jobs.insert(job)
+    store.write(job.upload_key, PDF, "application/pdf")
+    assert accept_upload(job.upload_key, jobs, store, workflow, 1_000_000).action == "started"
+    store.write(job.upload_key, b"%PDF-1.7\nother bytes", "application/pdf")  # the form again
+    queued = jobs.get(job.job_id)
+    assert queued is not None and queued.document_key != queued.upload_key
+    assert store.read(queued.document_key) == PDF
+    assert not queued.document_key.startswith("uploads/")

@@ -83,6 +83,12 @@ class DocumentStore:
     def read(self, key: str) -> bytes:
         return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
+    def copy(self, source: str, target: str) -> None:
+        """A server-side copy in the bucket (one call up to 5 GB: uploads are far smaller)."""
+        self._s3.copy_object(
+            Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": source}
+        )
+
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
@@ -91,6 +97,11 @@ class DocumentStore:
             self._s3.delete_objects(
                 Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys]}
             )
+
+    def delete_prefix(self, prefix: str) -> None:
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            self.delete([item["Key"] for item in page.get("Contents", [])])
 
     def ping(self) -> None:
         self._s3.head_bucket(Bucket=self.bucket)

@@ -10,7 +10,7 @@ from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import Workflow
 from pagewise.documents.errors import DocumentError
 from pagewise.documents.kinds import detect_kind
-from pagewise.logic.keys import tenant_part
+from pagewise.logic.keys import source_key, tenant_part
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, JobStatus
 
 LOG = logging.getLogger(__name__)
@@ -58,16 +58,23 @@ def accept_upload(
         return IngestOutcome(job_id, "ignored", f"job already {job.processing_status}")
 
     if job.processing_status == JobStatus.AWAITING_UPLOAD:
-        stored = store.head(key)
-        if stored is None:
+        if store.head(key) is None:
             return IngestOutcome(job_id, "ignored", "object no longer exists")
-        problem = _check_upload(store, key, stored.size, max_bytes)
+        # The upload form stays valid after this: a second POST can replace the uploads/
+        # object. The copy cannot be written by any form; it is what is checked here and in
+        # Prepare, and what every later step reads.
+        source = source_key(job_id)
+        store.copy(key, source)
+        stored = store.head(source)
+        if stored is None:
+            return IngestOutcome(job_id, "ignored", "the copy of the upload is missing")
+        problem = _check_upload(store, source, stored.size, max_bytes)
         if problem is not None:
             code, message = problem
             jobs.fail(job_id, code, message)
             first = jobs.claim_failure_report(job_id)
             return IngestOutcome(job_id, "rejected", message, error_code=code, first_report=first)
-        jobs.advance(job_id, JobStatus.QUEUED, file_size=stored.size)
+        jobs.advance(job_id, JobStatus.QUEUED, file_size=stored.size, source_key=source)
 
     # Reached also when a previous attempt queued the job but failed to start it: starting
     # again is safe, the execution is named by the job id.

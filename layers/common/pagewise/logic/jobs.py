@@ -21,6 +21,7 @@ from pagewise.logic.keys import (
     download_name,
     upload_key,
     utf8_length,
+    work_prefix,
 )
 from pagewise.logic.notifications import CallbackUrlRefused, check_callback_url
 from pagewise.logic.timeline import ExecutionTimeline
@@ -264,6 +265,7 @@ class JobService:
                 return "cancelled"
         keys = [job.upload_key] + ([job.output_pdf_path] if job.output_pdf_path else [])
         self.store.delete(keys)
+        self.store.delete_prefix(work_prefix(job.job_id))  # the source copy, page layouts
         self.pages.delete_for_job(job.job_id)
         self.results.delete(job.job_id)
         self.jobs.delete(job.job_id, job.tenant)

@@ -98,6 +98,18 @@ def upload_key(tenant: str, job_id: str, file_name: str) -> str:
     return f"uploads/{tenant_part(tenant)}/{job_id}/{safe_file_name(file_name)}"
 
 
+def source_key(job_id: str) -> str:
+    """Where Ingest copies the upload before checking it: no presigned form can write here
+    (a form pins its own uploads/ key), so what Ingest and Prepare checked is what every later
+    step reads, even if the upload form is posted again."""
+    return f"work/{job_id}/source"
+
+
+def work_prefix(job_id: str) -> str:
+    """Everything the pipeline keeps for a job (its source copy, its page layouts)."""
+    return f"work/{job_id}/"
+
+
 def output_key(tenant: str, job_id: str, file_name: str) -> str:
     return f"outputs/{tenant_part(tenant)}/{job_id}/{output_file_name(file_name)}"
 

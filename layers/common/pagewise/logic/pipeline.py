@@ -97,7 +97,7 @@ class Pipeline:
         job = self._job(job_id)
         self.jobs.advance(job_id, JobStatus.PROCESSING)
         try:
-            data = self.store.read(job.upload_key)
+            data = self.store.read(job.document_key)
             total = count_pages(data)
         except DocumentError as error:
             self._fail(job_id, error.error_code, error.message, error)
@@ -133,7 +133,7 @@ class Pipeline:
         job = self._job(job_id)
         try:
             text = extract_page(
-                self.store.read(job.upload_key),
+                self.store.read(job.document_key),
                 page,
                 tesseract_cmd=self.settings.tesseract_cmd,
                 languages=self.settings.ocr_languages,
