@@ -10,7 +10,6 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
-from pagewise_client.local import local_token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -19,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.stack import outputs, require_stack
+from tests.stack import outputs, require_stack, tenant_token
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
@@ -38,7 +37,7 @@ def api_schema():  # type: ignore[no-untyped-def]
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 def test_no_server_errors_and_responses_match_the_schema(case: schemathesis.Case) -> None:
-    headers = {"Authorization": f"Bearer {local_token('fuzz-tenant')}"}
+    headers = {"Authorization": f"Bearer {tenant_token('fuzz-tenant')}"}
     content_type = str((case.headers or {}).get("Content-Type") or case.media_type or "")
     if content_type.startswith("multipart/form-data") and "boundary=" not in content_type:
         # LocalStack's API Gateway (2026.3.0) fails on a multipart body without a boundary

@@ -16,9 +16,8 @@ import pymupdf
 import pytest
 import requests
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import outputs, require_stack
+from tests.stack import outputs, require_stack, tenant_token
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
 STATUS_ORDER = [
@@ -39,7 +38,7 @@ PAGE_PHRASES = {1: "calle Mayor 5", 2: "juzgados de Madrid"}
 @pytest.fixture(scope="module")
 def finished_job(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     require_stack()
-    client = PagewiseClient(outputs()["ApiUrl"], local_token("e2e-alice"))
+    client = PagewiseClient(outputs()["ApiUrl"], tenant_token("e2e-alice"))
     started = time.monotonic()
     created = client.create_job(SAMPLE, client_name="e2e", report_id="R-1")
     assert created["status"] == "awaiting_upload"
@@ -133,7 +132,7 @@ def test_the_download_is_a_named_pdf(finished_job: dict[str, Any]) -> None:
 
 def test_another_tenant_gets_404(finished_job: dict[str, Any]) -> None:
     base = finished_job["client"].base_url
-    headers = {"Authorization": f"Bearer {local_token('e2e-mallory')}"}
+    headers = {"Authorization": f"Bearer {tenant_token('e2e-mallory')}"}
     job_id = finished_job["job_id"]
     for path in ("", "/download", "/result"):
         response = requests.get(

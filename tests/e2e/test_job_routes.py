@@ -13,9 +13,8 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, outputs, require_stack
+from tests.stack import aws_client, outputs, require_stack, tenant_token
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
 pytestmark = pytest.mark.e2e
@@ -25,7 +24,7 @@ pytestmark = pytest.mark.e2e
 def client() -> PagewiseClient:
     require_stack()
     # A tenant of its own per test: lists and deletions see nothing else.
-    return PagewiseClient(outputs()["ApiUrl"], local_token(f"e2e-routes-{uuid.uuid4().hex[:8]}"))
+    return PagewiseClient(outputs()["ApiUrl"], tenant_token(f"e2e-routes-{uuid.uuid4().hex[:8]}"))
 
 
 def _headers(client: PagewiseClient) -> dict[str, str]:

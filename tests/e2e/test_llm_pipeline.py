@@ -21,9 +21,8 @@ from typing import Any
 import pymupdf
 import pytest
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, function_reconfigured, outputs, require_stack
+from tests.stack import aws_client, function_reconfigured, outputs, require_stack, tenant_token
 from tests.support.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.e2e
@@ -81,7 +80,7 @@ def _flat(text: str) -> str:
 
 
 def _client() -> PagewiseClient:
-    return PagewiseClient(outputs()["ApiUrl"], local_token(f"llm-{uuid.uuid4().hex[:8]}"))
+    return PagewiseClient(outputs()["ApiUrl"], tenant_token(f"llm-{uuid.uuid4().hex[:8]}"))
 
 
 def _run(client: PagewiseClient, path: Path, **options: Any) -> tuple[str, dict[str, Any]]:

@@ -17,9 +17,8 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, function_reconfigured, outputs, require_stack
+from tests.stack import aws_client, function_reconfigured, outputs, require_stack, tenant_token
 from tests.unit.documents.documents_inputs import encrypt_pdf, multipage_tiff
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.integration
 
 def _client() -> PagewiseClient:
     require_stack()
-    return PagewiseClient(outputs()["ApiUrl"], local_token(f"bad-input-{uuid.uuid4().hex[:6]}"))
+    return PagewiseClient(outputs()["ApiUrl"], tenant_token(f"bad-input-{uuid.uuid4().hex[:6]}"))
 
 
 def _kept(key: str) -> bool:

@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 from bson import ObjectId
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 from pymongo import MongoClient
 
-from tests.stack import MONGODB_URI, aws_client, outputs, require_stack
+from tests.stack import MONGODB_URI, aws_client, outputs, require_stack, tenant_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"
@@ -30,7 +29,7 @@ pytestmark = pytest.mark.integration
 
 def _client() -> PagewiseClient:
     require_stack()
-    return PagewiseClient(outputs()["ApiUrl"], local_token(f"delivery-{uuid.uuid4().hex[:8]}"))
+    return PagewiseClient(outputs()["ApiUrl"], tenant_token(f"delivery-{uuid.uuid4().hex[:8]}"))
 
 
 def _notification(key: str) -> str:

@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, outputs, require_stack
+from tests.stack import aws_client, outputs, require_stack, tenant_token
 
 
 def _client() -> PagewiseClient:
     require_stack()
-    return PagewiseClient(outputs()["ApiUrl"], local_token("integration-failures"))
+    return PagewiseClient(outputs()["ApiUrl"], tenant_token("integration-failures"))
 
 
 def _submit(client: PagewiseClient, tmp_path: Path, name: str, content: bytes) -> str:

@@ -12,9 +12,8 @@ from typing import Any
 import pymupdf
 import pytest
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, outputs, require_stack
+from tests.stack import aws_client, outputs, require_stack, tenant_token
 
 JOBS = 50
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -32,7 +31,7 @@ def _one_page_pdf(path: Path, number: int) -> Path:
 
 def test_fifty_jobs_at_once_all_complete_exactly_once(tmp_path: Path) -> None:
     require_stack()
-    client = PagewiseClient(outputs()["ApiUrl"], local_token(f"load-{uuid.uuid4().hex[:8]}"))
+    client = PagewiseClient(outputs()["ApiUrl"], tenant_token(f"load-{uuid.uuid4().hex[:8]}"))
     files = [_one_page_pdf(tmp_path / f"doc-{n}.pdf", n) for n in range(JOBS)]
 
     def submit(path: Path) -> str:

@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, function_reconfigured, outputs, require_stack
+from tests.stack import aws_client, function_reconfigured, outputs, require_stack, tenant_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"  # page 2 is a scan: Tesseract runs
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 
 def _run_job(tenant: str) -> tuple[str, dict[str, Any]]:
-    client = PagewiseClient(outputs()["ApiUrl"], local_token(tenant))
+    client = PagewiseClient(outputs()["ApiUrl"], tenant_token(tenant))
     created = client.create_job(SAMPLE)
     client.upload(created["upload"], SAMPLE)
     return created["job_id"], client.wait(created["job_id"], timeout_seconds=240)

@@ -9,9 +9,8 @@ import pytest
 import requests
 from pagewise.logic.keys import tenant_part
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import outputs, require_stack
+from tests.stack import outputs, require_stack, tenant_token
 
 CONTENT = b"%PDF-1.4\n" + b"%" * 200
 
@@ -21,7 +20,7 @@ def upload(tmp_path: Path) -> dict[str, Any]:
     require_stack()
     path = tmp_path / "policy.pdf"
     path.write_bytes(CONTENT)
-    client = PagewiseClient(outputs()["ApiUrl"], local_token("integration-policy"))
+    client = PagewiseClient(outputs()["ApiUrl"], tenant_token("integration-policy"))
     created: dict[str, Any] = client.create_job(path)
     return created["upload"]
 
