@@ -56,6 +56,8 @@ class ErrorCode(StrEnum):
     UPLOAD_MISSING = "upload_missing"
     UPLOAD_EXPIRED = "upload_expired"
     OCR_FAILED = "ocr_failed"
+    # The OCR layer's engine or traineddata are not there (a function deployed without it).
+    OCR_ENGINE_MISSING = "ocr_engine_missing"
     LLM_THROTTLED = "llm_throttled"
     LLM_UNAVAILABLE = "llm_unavailable"
     LLM_BAD_REQUEST = "llm_bad_request"
@@ -134,10 +136,16 @@ class Job(BaseModel):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None = None
+    # When the job goes, with its page results and ai_extracted_content (MongoDB TTL indexes)
+    # and about when S3's lifecycle rules remove its files: created_at + RetentionDays. None
+    # keeps it (RetentionDays 0).
+    expires_at: datetime | None = None
     status_history: list[StatusChange] = Field(default_factory=list)
     # Notifications once the job is completed or failed: the creator's address (the token's
-    # `email` claim) and the caller's webhook; see logic/notifications.py.
+    # `email` claim), whether the token said its provider verified it (`email_verified`), and
+    # the caller's webhook; see logic/notifications/.
     notify_email: str | None = None
+    notify_email_verified: bool = False
     callback_url: str | None = None
     notifications: NotificationRecord = Field(default_factory=NotificationRecord)
 
@@ -147,12 +155,18 @@ class Job(BaseModel):
         upload form could overwrite."""
         return self.source_key or self.upload_key
 
+    @property
+    def email_recipient(self) -> str | None:
+        """Where the job's email goes: a verified address only (else anyone could make our
+        sender write to an address they do not own), or nobody."""
+        return self.notify_email if self.notify_email and self.notify_email_verified else None
+
 
 PageSource = Literal["text_layer", "ocr", "blank"]
 
 
 class PageReport(BaseModel):
-    """One page as the job's result reports it (``ai_extracted_content.page_results``)."""
+    """One page as the job's result reports it (``GET .../result``'s ``page_results``)."""
 
     page: int
     source: PageSource | None = None
@@ -165,6 +179,8 @@ class PageReport(BaseModel):
     ocr_rotation: int | None = None
     ocr_dpi: int | None = None
     ocr_languages: str | None = None
+    # The OCR engine and its version ("tesserocr 2.13.0 / tesseract 5.5.4"), when it ran.
+    ocr_engine: str | None = None
     legal_english: str | None = None
     plain_english: str | None = None
     translated: bool | None = None
@@ -198,16 +214,31 @@ class LlmUsage(BaseModel):
     total_tokens: int
 
 
+class PageResultsRef(BaseModel):
+    """Where a job's page results are: one ``page_results`` document per (job, page)."""
+
+    collection: Literal["page_results"] = "page_results"
+    job_id: str
+
+
 class JobResult(BaseModel):
-    """One document of ``ai_extracted_content``, written by Render (``GET .../result``)."""
+    """One document of ``ai_extracted_content``, written by Render (``GET .../result``).
+
+    Each page's text is stored once, in ``page_results``: this refers to them, and to the
+    report text (the PDF's pages as text) in S3, so its size does not grow with the document
+    (MongoDB's 16 MiB; scripts/aws_limits.py checks it at MAX_PAGES).
+    """
 
     tenant: str
     layout: Layout
-    page_results: list[PageReport]
+    page_count: int
+    page_results_ref: PageResultsRef
     summary: str | None
     summary_method: str
     summary_info: SummaryInfo
-    # Exactly the text of the PDF's pages.
-    ai_report_content: str
+    # The S3 key of exactly the text of the PDF's pages (work/{job_id}/report.txt).
+    ai_report_key: str
     llm_usage: LlmUsage
     created_at: datetime
+    # The job's: the result goes with it (TTL index, RetentionDays); None keeps it.
+    expires_at: datetime | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pagewise.data.jobs import JobRepository
-from pagewise.data.mongo import database_for, ensure_indexes_once
+from pagewise.data.mongo import database_for, ensure_indexes
 from pagewise.data.notifications import final_status_hook
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
@@ -59,8 +59,7 @@ def pipeline_from_environment() -> Pipeline:
 def job_service_for(settings: ApiSettings) -> JobService:
     """The API's job service: the jobs, their pages and results, the files, the executions."""
     db = database_for(settings)
-    # Every query the API makes has its index (the job list, the per-tenant active count).
-    ensure_indexes_once(db)
+    ensure_indexes(db)  # at the API's cold start, before any job: the retention TTL among them
     return JobService(
         jobs=job_repository(db, settings),
         pages=PageRepository(db),
@@ -71,4 +70,5 @@ def job_service_for(settings: ApiSettings) -> JobService:
         upload_expiry_seconds=settings.upload_expiry_seconds,
         download_expiry_seconds=settings.download_expiry_seconds,
         allow_local_callbacks=settings.allow_local_callbacks,
+        retention_days=settings.retention_days,
     )

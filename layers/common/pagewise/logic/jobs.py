@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pagewise.data.jobs import JobRepository, new_job_id
 from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository
+from pagewise.data.results import ResultRepository, report_key
 from pagewise.data.storage import DocumentStore, PresignedUpload
 from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.documents.errors import DocumentError
@@ -23,7 +22,13 @@ from pagewise.logic.keys import (
     utf8_length,
     work_prefix,
 )
-from pagewise.logic.notifications import CallbackUrlRefused, check_callback_url
+from pagewise.logic.notifications import CallbackUrlRefused, EmailClaim, check_callback_url
+from pagewise.logic.results import (
+    MAX_RESULT_PAGE_SIZE,
+    RESULT_PAGE_SIZE,
+    ResultResponse,
+    result_page,
+)
 from pagewise.logic.timeline import ExecutionTimeline
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
 
@@ -56,8 +61,9 @@ class NewJobRequest:
     source_language: str | None = None
     layout: Layout = "standard"
     callback_url: str | None = None
-    # The creator's address (the token's `email` claim), told when the job ends.
-    notify_email: str | None = None
+    # The creator's address (the token's `email` claim and whether it is verified), told when
+    # the job ends if it is verified.
+    notify_email: EmailClaim | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,9 @@ class JobService:
     download_expiry_seconds: int
     # The local stack lets callback_url be http://127.0.0.1; AWS never does.
     allow_local_callbacks: bool = False
+    # RetentionDays: a job (and what it made) expires this many days after it was created;
+    # 0 keeps it for ever.
+    retention_days: int = 0
 
     def create(self, tenant: str, request: NewJobRequest) -> CreatedJob:
         content_type = request.content_type.split(";")[0].strip().lower()
@@ -114,11 +123,13 @@ class JobService:
             upload_key=key,
             source_language=request.source_language,
             layout=request.layout,
-            notify_email=request.notify_email,
+            notify_email=request.notify_email.address if request.notify_email else None,
+            notify_email_verified=bool(request.notify_email and request.notify_email.verified),
             callback_url=request.callback_url,
             processing_status=JobStatus.AWAITING_UPLOAD,
             created_at=now,
             updated_at=now,
+            expires_at=now + timedelta(days=self.retention_days) if self.retention_days else None,
             status_history=[{"status": JobStatus.AWAITING_UPLOAD, "at": now}],  # type: ignore[list-item]
         )
         self.jobs.insert(job)
@@ -143,7 +154,7 @@ class JobService:
         source_language: str | None = None,
         layout: Layout = "standard",
         callback_url: str | None = None,
-        notify_email: str | None = None,
+        notify_email: EmailClaim | None = None,
     ) -> Job:
         """The old one-shot upload: the file comes with the request and is queued at once.
 
@@ -244,8 +255,30 @@ class JobService:
             self.download_expiry_seconds,
         )
 
-    def result(self, job: Job) -> dict[str, Any] | None:
-        return self.results.get(job.job_id)
+    def result(
+        self, job: Job, page_from: int = 1, page_size: int = RESULT_PAGE_SIZE
+    ) -> ResultResponse | None:
+        """One slice of the job's result (see logic/results.py), or None before Render."""
+        stored = self.results.get(job.job_id)
+        if stored is None:
+            return None
+        page_from = max(page_from, 1)
+        page_size = min(max(page_size, 1), MAX_RESULT_PAGE_SIZE)
+        embedded = stored.get("page_results")
+        if embedded is not None:  # stored before page results were kept by reference
+            pages = [page for page in embedded if page["page"] >= page_from][:page_size]
+        else:
+            pages = self.pages.slice_for_job(job.job_id, page_from, page_size)
+        key = stored.get("ai_report_key")
+
+        def read_report() -> str | None:
+            if key is None:
+                return stored.get("ai_report_content")
+            return self.store.read(key).decode() if self.store.head(key) else None
+
+        return result_page(
+            stored, pages, page_from=page_from, page_size=page_size, read_report=read_report
+        )
 
     def cancel_or_delete(self, job: Job) -> str:
         """Cancel a job that is still running; delete a finished one with its files.
@@ -263,7 +296,8 @@ class JobService:
                 )
             if cancelled is not None:
                 return "cancelled"
-        keys = [job.upload_key] + ([job.output_pdf_path] if job.output_pdf_path else [])
+        keys = [job.upload_key, report_key(job.job_id)]
+        keys += [job.output_pdf_path] if job.output_pdf_path else []
         self.store.delete(keys)
         self.store.delete_prefix(work_prefix(job.job_id))  # the source copy, page layouts
         self.pages.delete_for_job(job.job_id)

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, NoReturn
 
 from pagewise.data.jobs import JobRepository
 from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository
+from pagewise.data.results import ResultRepository, report_key
 from pagewise.data.storage import DocumentStore
 from pagewise.documents.errors import DocumentError
 from pagewise.events import PagePointer
 from pagewise.logic import keys
 from pagewise.logic.errors import JobFailed, describe_failure
 from pagewise.logic.report import job_result, summary_label, translation_providers
+from pagewise.logic.results import clip_text
 from pagewise.models import ErrorCode, Job, JobStatus, SummaryInfo
 from pagewise.outputs import (
     Finished,
@@ -128,6 +129,7 @@ class Pipeline:
         )
 
     def ocr_page(self, job_id: str, page: int) -> PageRead:
+        from pagewise.data.layouts import LayoutStore
         from pagewise.documents.ocr import extract_page
 
         job = self._job(job_id)
@@ -135,7 +137,7 @@ class Pipeline:
             text = extract_page(
                 self.store.read(job.document_key),
                 page,
-                tesseract_cmd=self.settings.tesseract_cmd,
+                data_dir=self.settings.ocr_data_dir,
                 languages=self.settings.ocr_languages,
                 source_language=job.source_language,
                 document_language=job.detected_language,
@@ -144,17 +146,21 @@ class Pipeline:
         except DocumentError as error:
             self._fail(job_id, error.error_code, error.message, error)
         ocr_seconds = round(text.ocr_seconds, 3)
+        if text.layout is not None:  # saved before the page counts as done
+            LayoutStore(self.store).save(job_id, text.layout)
         self.pages.save(
             job_id,
             page,
+            expires_at=job.expires_at,
             source=text.source,
-            ocr_text=text.text,
+            ocr_text=clip_text(text.text),
             ocr_confidence=text.confidence,
             ocr_seconds=ocr_seconds,
             ocr_reason=text.reason,
             ocr_rotation=text.rotation if text.source == "ocr" else None,
             ocr_dpi=text.dpi,
             ocr_languages=text.ocr_languages,
+            ocr_engine=text.engine,
             # The job's declared language wins; else the page's own (it picks the Apertium
             # pair offline and labels the page).
             language=job.source_language or text.language,
@@ -180,8 +186,9 @@ class Pipeline:
         self.pages.save(
             job_id,
             page,
-            legal_english=translation.legal_english,
-            plain_english=translation.plain_english,
+            expires_at=job.expires_at,
+            legal_english=clip_text(translation.legal_english),
+            plain_english=clip_text(translation.plain_english),
             translation_provider=translation.provider,
             translation_model=translation.model,
             translated=translation.translated,
@@ -248,7 +255,9 @@ class Pipeline:
             prompt_tokens=summary.prompt_tokens,
             completion_tokens=summary.completion_tokens,
         )
-        self.jobs.update_fields(job_id, summary=summary.text, summary_info=info.model_dump())
+        self.jobs.update_fields(
+            job_id, summary=clip_text(summary.text), summary_info=info.model_dump()
+        )
         return Summarised(
             job_id=job_id,
             method=summary.method,
@@ -290,9 +299,13 @@ class Pipeline:
         pdf = render_pdf(meta, render_pages, font_dir=self.settings.font_dir)
         output_key = keys.output_key(job.tenant, job_id, job.file_name)
         self.store.write(output_key, pdf, "application/pdf")
-        # ai_report_content is exactly the text of the PDF's pages (render_pdf lays it out).
-        content = report_text(render_pages)
-        self.results.save(job_id, job_result(job, pages, summary, content, generated_at))
+        # The report text (exactly the text of the PDF's pages) goes to S3 once; the page
+        # texts stay in page_results, referred to by the result.
+        content_key = report_key(job_id)
+        self.store.write(
+            content_key, report_text(render_pages).encode(), "text/plain; charset=utf-8"
+        )
+        self.results.save(job_id, job_result(job, pages, summary, content_key, generated_at))
         # The summary also lives on the job (original_files.summary), set by Summarise.
         self.jobs.update_fields(job_id, output_pdf_path=output_key)
         return Rendered(job_id=job_id, output_key=output_key)
