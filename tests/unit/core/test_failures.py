@@ -145,3 +145,8 @@ def test_prepare_counts_the_pages_before_measuring_them(
         pipeline.prepare(job.job_id)
     failed = pipeline.jobs.get(job.job_id)
     assert failed is not None and failed.error_code == "too_many_pages"
+
+
+def test_an_llm_quota_still_exhausted_after_the_retries_fails_as_llm_quota_exceeded() -> None:
+    code, message = describe_failure("LlmQuotaExceeded", _cause("LlmQuotaExceeded", "x"))
+    assert code == "llm_quota_exceeded" and "quota" in message

@@ -30,6 +30,11 @@ _KNOWN_ERRORS: dict[str, tuple[str, str]] = {
         ErrorCode.LLM_THROTTLED,
         "The translation service kept refusing requests (rate limit); try again later.",
     ),
+    "LlmQuotaExceeded": (
+        ErrorCode.LLM_QUOTA_EXCEEDED,
+        "The translation service's quota stayed exhausted through several attempts over a "
+        "few minutes; try again later.",
+    ),
     "LlmUnavailable": (
         ErrorCode.LLM_UNAVAILABLE,
         "The translation service could not be reached after several attempts; try again later.",

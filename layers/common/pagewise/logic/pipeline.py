@@ -223,9 +223,9 @@ class Pipeline:
         try:
             return translator.translate_page(text, source_language=language, page_number=page)
         except LlmBadRequest as error:
-            # Retrying cannot fix it (bad request, auth, quota, content filter): fail the job.
+            # Retrying cannot fix it (bad request, auth, content filter): fail the job.
             self._fail(job_id, error.error_code, f"Page {page}: {error.message}", error)
-        # LlmThrottled and LlmUnavailable propagate by name: the state machine retries them
+        # LlmThrottled, LlmUnavailable and LlmQuotaExceeded propagate by name: the state machine retries them
         # with backoff and jitter, then its Catch marks the job failed.
 
     def summarise(self, job_id: str) -> Summarised:
