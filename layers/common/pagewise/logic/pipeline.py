@@ -225,8 +225,8 @@ class Pipeline:
         except LlmBadRequest as error:
             # Retrying cannot fix it (bad request, auth, content filter): fail the job.
             self._fail(job_id, error.error_code, f"Page {page}: {error.message}", error)
-        # LlmThrottled, LlmUnavailable and LlmQuotaExceeded propagate by name: the state machine retries them
-        # with backoff and jitter, then its Catch marks the job failed.
+        # LlmThrottled, LlmUnavailable and LlmQuotaExceeded propagate by name: the state
+        # machine retries them with backoff and jitter, then its Catch marks the job failed.
 
     def summarise(self, job_id: str) -> Summarised:
         from pagewise.documents.summary import summarise_offline
