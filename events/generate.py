@@ -317,6 +317,7 @@ def environment() -> dict[str, dict[str, str]]:
             "STATE_MACHINE_ARN": STATE_MACHINE_ARN,
             "UPLOAD_MAX_BYTES": "52428800",
             "MAX_REQUEST_BYTES": "6291456",
+            "MAX_ACTIVE_JOBS_PER_TENANT": "1000",
             "RETENTION_DAYS": "7",  # as samconfig.toml's local stack
             "LOCAL_DEV_TOKENS": "1",
             "ALLOW_LOCAL_CALLBACKS": "1",

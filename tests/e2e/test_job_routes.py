@@ -17,7 +17,15 @@ from bson import ObjectId
 from pagewise_client.api import PagewiseClient
 from pymongo import MongoClient
 
-from tests.stack import MONGODB_URI, aws_client, outputs, require_stack, tenant_token
+from tests.stack import (
+    MONGODB_URI,
+    aws_client,
+    function_reconfigured,
+    outputs,
+    require_stack,
+    tenant_client,
+    tenant_token,
+)
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
 pytestmark = pytest.mark.e2e
@@ -141,3 +149,31 @@ def test_a_job_says_when_it_expires_and_mongodb_will_delete_it(client: PagewiseC
         f"{client.base_url}/api/v1/jobs/{job_id}", headers=_headers(client), timeout=30
     )
     assert response.status_code == 200
+
+
+def test_a_tenant_over_its_active_job_limit_gets_429_with_retry_after(
+    client: PagewiseClient,
+) -> None:
+    with function_reconfigured("ApiFunction", environment={"MAX_ACTIVE_JOBS_PER_TENANT": "2"}):
+        waiting = [client.create_job(SAMPLE)["job_id"] for _ in range(2)]  # awaiting upload
+        refused = requests.post(
+            f"{client.base_url}/api/v1/jobs",
+            headers=_headers(client),
+            json={"file_name": "c.pdf", "content_type": "application/pdf", "file_size": 10},
+            timeout=30,
+        )
+        assert refused.status_code == 429, refused.text
+        assert refused.json()["error_code"] == "too_many_active_jobs"
+        assert int(refused.headers["Retry-After"]) > 0
+        one_shot = requests.post(
+            f"{client.base_url}/api/v1/jobs/upload",
+            headers=_headers(client),
+            files={"file": (SAMPLE.name, SAMPLE.read_bytes(), "application/pdf")},
+            timeout=60,
+        )
+        assert one_shot.status_code == 429, one_shot.text
+        assert one_shot.headers["Retry-After"] == refused.headers["Retry-After"]
+        other = tenant_client(f"e2e-routes-other-{uuid.uuid4().hex[:8]}")
+        assert other.create_job(SAMPLE)["status"] == "awaiting_upload"  # the limit is per tenant
+        assert client.cancel(waiting[0])["outcome"] == "cancelled"
+        assert client.create_job(SAMPLE)["status"] == "awaiting_upload"

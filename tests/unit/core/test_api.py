@@ -28,6 +28,7 @@ from pymongo.database import Database
 from .builders import AUDIENCE, ISSUER, SECRET, a_job, a_token
 
 MAX_BYTES = 1_000_000
+MAX_ACTIVE_JOBS = 3
 
 
 @pytest.fixture
@@ -58,6 +59,7 @@ def api(db: Database[dict[str, Any]], aws: dict[str, str]) -> Iterator[TestClien
         upload_max_bytes=MAX_BYTES,
         upload_expiry_seconds=900,
         download_expiry_seconds=60,
+        max_active_jobs_per_tenant=MAX_ACTIVE_JOBS,
     )
     with TestClient(create_app(settings, jwt_settings, service)) as client:
         yield client
@@ -489,3 +491,44 @@ def test_any_subject_gets_its_one_shot_upload_queued(api: TestClient, subject: s
     status = api.get(f"/api/v1/jobs/{job_id}", headers=_auth(token)).json()
     assert status["details"]["processing_status"] == "queued"
     assert status["workflow"]["execution_arn"].endswith(f":{job_id}")
+
+
+# ------------------------------------------------------------------------------ fair use (5)
+
+
+def test_jobs_beyond_the_active_limit_are_429_until_one_ends(api: TestClient) -> None:
+    busy = a_token("busy")
+    created = [_create(api, busy) for _ in range(MAX_ACTIVE_JOBS)]
+    assert [response.status_code for response in created] == [201] * MAX_ACTIVE_JOBS
+    refused = _create(api, busy)
+    assert refused.status_code == 429
+    assert refused.json()["error_code"] == "too_many_active_jobs"
+    assert int(refused.headers["Retry-After"]) > 0
+    one_shot = api.post(
+        "/api/v1/jobs/upload",
+        headers=_auth(busy),
+        files={"file": ("scan.pdf", b"%PDF-1.7\n" + b"%" * 100, "application/pdf")},
+    )
+    assert one_shot.status_code == 429 and "Retry-After" in one_shot.headers
+    assert one_shot.json()["error_code"] == "too_many_active_jobs"
+    assert _create(api, a_token("someone-else")).status_code == 201  # per tenant
+    first = created[0].json()["job_id"]
+    assert api.delete(f"/api/v1/jobs/{first}", headers=_auth(busy)).json()["outcome"] == (
+        "cancelled"
+    )
+    assert _create(api, busy).status_code == 201  # a final job no longer counts
+
+
+def test_an_abandoned_upload_stops_counting_once_its_link_expired(
+    api: TestClient, db: Database[dict[str, Any]]
+) -> None:
+    from datetime import timedelta
+
+    from bson import ObjectId
+
+    busy = a_token("abandoner")
+    ids = [_create(api, busy).json()["job_id"] for _ in range(MAX_ACTIVE_JOBS)]
+    assert _create(api, busy).status_code == 429
+    long_ago = datetime.now(UTC) - timedelta(minutes=21)
+    db.original_files.update_one({"_id": ObjectId(ids[0])}, {"$set": {"created_at": long_ago}})
+    assert _create(api, busy).status_code == 201

@@ -11,7 +11,7 @@ from pagewise.logic.jobs import InvalidRequest, NewJobRequest
 from pagewise.models import Job, Layout
 
 from pagewise_api.dependencies import Identity, JobServiceDep, OwnedJob, SettingsDep, Tenant
-from pagewise_api.errors import ERROR_RESPONSES
+from pagewise_api.errors import CREATE_RESPONSES, ERROR_RESPONSES
 from pagewise_api.routes import API, status_url
 from pagewise_api.schemas import (
     CeleryView,
@@ -92,7 +92,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidRequest("cursor is not valid") from error
 
 
-@router.post("", status_code=201, response_model=CreateJobResponse)
+@router.post("", status_code=201, response_model=CreateJobResponse, responses=CREATE_RESPONSES)
 def create_job(
     body: CreateJobBody, caller: Identity, request: Request, job_service: JobServiceDep
 ) -> CreateJobResponse:
@@ -114,7 +114,9 @@ def create_job(
     )
 
 
-@router.post("/upload", status_code=201, response_model=LegacyUploadResponse)
+@router.post(
+    "/upload", status_code=201, response_model=LegacyUploadResponse, responses=CREATE_RESPONSES
+)
 def upload_job(
     caller: Identity,
     request: Request,

@@ -12,7 +12,7 @@ from bson.errors import InvalidId
 from pymongo import ReturnDocument
 from pymongo.database import Database
 
-from pagewise.models import TERMINAL_STATUSES, Job, JobStatus, statuses_before
+from pagewise.models import STATUS_ORDER, TERMINAL_STATUSES, Job, JobStatus, statuses_before
 
 LOG = logging.getLogger(__name__)
 
@@ -94,6 +94,25 @@ class JobRepository:
             ]
         cursor = self._collection.find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit)
         return [_to_job(document) for document in cursor]
+
+    def count_active(self, tenant: str, awaiting_since: datetime, limit: int) -> int:
+        """The tenant's jobs not yet final, counted up to ``limit``: those at work, and those
+        awaiting their upload since ``awaiting_since`` (older ones' upload links expired: they
+        fail as upload_expired when next read). Served by the (tenant, processing_status,
+        created_at) index of ensure_indexes."""
+        at_work = [status for status in STATUS_ORDER if status not in TERMINAL_STATUSES]
+        at_work.remove(JobStatus.AWAITING_UPLOAD)
+        query = {
+            "tenant": tenant,
+            "$or": [
+                {"processing_status": {"$in": at_work}},
+                {
+                    "processing_status": JobStatus.AWAITING_UPLOAD,
+                    "created_at": {"$gte": awaiting_since},
+                },
+            ],
+        }
+        return self._collection.count_documents(query, limit=limit)
 
     def advance(self, job_id: str, to: JobStatus, **fields: Any) -> Job | None:
         """Move the job forward to ``to`` if it is at an earlier status (compare-and-set).

@@ -115,6 +115,11 @@ def ensure_indexes(db: Database) -> None:
             db.original_files,
             [("tenant", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
         )
+        # The fair-use count of a tenant's jobs not yet final (JobRepository.count_active).
+        _index(
+            db.original_files,
+            [("tenant", ASCENDING), ("processing_status", ASCENDING), ("created_at", ASCENDING)],
+        )
         _index(db.page_results, [("job_id", ASCENDING), ("page", ASCENDING)], unique=True)
         _index(db.ai_extracted_content, [("document_id", ASCENDING)], unique=True)
         # Retention: a job, its pages and its result each go at their expires_at (the job's).

@@ -40,10 +40,24 @@ ACCEPTED_CONTENT_TYPES = {
 }
 # After the upload link expires, how long a job waits for the notification of a late upload.
 UPLOAD_NOTIFICATION_GRACE_SECONDS = 300
+# What a caller over the fair-use limit is told to wait (Retry-After): about a short job.
+ACTIVE_LIMIT_RETRY_AFTER_SECONDS = 60
 
 
 class InvalidRequest(ValueError):
     """A request the caller must fix (the API answers 422)."""
+
+
+class TooManyActiveJobs(Exception):
+    """The tenant has its share of jobs not yet final (the API answers 429, Retry-After)."""
+
+    def __init__(self, limit: int, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"At most {limit} jobs may be waiting for their upload or in progress at once; "
+            "wait for one to finish (or cancel one) and try again."
+        )
+        self.limit = limit
+        self.retry_after_seconds = retry_after_seconds
 
 
 def _aware(moment: datetime) -> datetime:
@@ -89,6 +103,18 @@ class JobService:
     # RetentionDays: a job (and what it made) expires this many days after it was created;
     # 0 keeps it for ever.
     retention_days: int = 0
+    # Fair use: a tenant's jobs not yet final (awaiting upload included), at most this many.
+    max_active_jobs_per_tenant: int = 10
+
+    def _check_fair_use(self, tenant: str, now: datetime) -> None:
+        """Refuse a new job while the tenant has its share of jobs not yet final. Counted,
+        not reserved: two requests at the same instant can both pass (a soft limit)."""
+        abandoned_before = now - timedelta(
+            seconds=self.upload_expiry_seconds + UPLOAD_NOTIFICATION_GRACE_SECONDS
+        )
+        limit = self.max_active_jobs_per_tenant
+        if self.jobs.count_active(tenant, abandoned_before, limit) >= limit:
+            raise TooManyActiveJobs(limit, ACTIVE_LIMIT_RETRY_AFTER_SECONDS)
 
     def create(self, tenant: str, request: NewJobRequest) -> CreatedJob:
         content_type = request.content_type.split(";")[0].strip().lower()
@@ -109,9 +135,10 @@ class JobService:
                 check_callback_url(request.callback_url, self.allow_local_callbacks)
             except CallbackUrlRefused as error:
                 raise InvalidRequest(f"callback_url is not accepted: {error}") from error
+        now = datetime.now(UTC)
+        self._check_fair_use(tenant, now)
         job_id = new_job_id()
         key = upload_key(tenant, job_id, request.file_name)
-        now = datetime.now(UTC)
         job = Job(
             job_id=job_id,
             tenant=tenant,
