@@ -177,3 +177,17 @@ def test_a_tenant_over_its_active_job_limit_gets_429_with_retry_after(
         assert other.create_job(SAMPLE)["status"] == "awaiting_upload"  # the limit is per tenant
         assert client.cancel(waiting[0])["outcome"] == "cancelled"
         assert client.create_job(SAMPLE)["status"] == "awaiting_upload"
+
+
+def test_a_one_shot_upload_of_5_mb_is_413_as_the_readme_says(client: PagewiseClient) -> None:
+    content = SAMPLE.read_bytes()
+    content += b"%" * (5 * 1024 * 1024 - len(content))  # 5 MB: over the one-shot limit
+    response = requests.post(
+        f"{client.base_url}/api/v1/jobs/upload",
+        headers=_headers(client),
+        files={"file": ("big.pdf", content, "application/pdf")},
+        timeout=120,
+    )
+    assert response.status_code == 413, response.text[:500]
+    assert response.json()["error_code"] in ("file_too_large", "request_too_large")
+    assert client.list_jobs()["jobs"] == []  # no job was made

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pagewise.logic.jobs import InvalidRequest, TooManyActiveJobs
+from pagewise.logic.jobs import FileTooLarge, InvalidRequest, TooManyActiveJobs
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pagewise_api.auth import AuthUnavailable, Unauthorized
@@ -71,6 +71,10 @@ async def _invalid(request: Request, error: InvalidRequest) -> JSONResponse:
     return error_response(request, 422, "invalid_request", str(error))
 
 
+async def _file_too_large(request: Request, error: FileTooLarge) -> JSONResponse:
+    return error_response(request, 413, "file_too_large", str(error))
+
+
 async def _too_many_active_jobs(request: Request, error: TooManyActiveJobs) -> JSONResponse:
     return error_response(
         request,
@@ -103,6 +107,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.exception_handler(AuthUnavailable)(_auth_unavailable)
     app.exception_handler(InvalidRequest)(_invalid)
     app.exception_handler(TooManyActiveJobs)(_too_many_active_jobs)
+    app.exception_handler(FileTooLarge)(_file_too_large)
     app.exception_handler(RequestValidationError)(_validation)
     # Starlette's base class: also routing's 404/405 and FastAPI's 400 for unparsable bodies.
     app.exception_handler(StarletteHTTPException)(_http)

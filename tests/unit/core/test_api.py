@@ -29,6 +29,7 @@ from .builders import AUDIENCE, ISSUER, SECRET, a_job, a_token
 
 MAX_BYTES = 1_000_000
 MAX_ACTIVE_JOBS = 3
+ONE_SHOT_MAX_BYTES = 50_000
 
 
 @pytest.fixture
@@ -40,6 +41,7 @@ def api(db: Database[dict[str, Any]], aws: dict[str, str]) -> Iterator[TestClien
             "STATE_MACHINE_ARN": aws["state_machine_arn"],
             "UPLOAD_MAX_BYTES": str(MAX_BYTES),
             "MAX_REQUEST_BYTES": "200000",
+            "ONE_SHOT_MAX_BYTES": str(ONE_SHOT_MAX_BYTES),
         }
     )
     jwt_settings = JwtSettings.model_validate(
@@ -532,3 +534,15 @@ def test_an_abandoned_upload_stops_counting_once_its_link_expired(
     long_ago = datetime.now(UTC) - timedelta(minutes=21)
     db.original_files.update_one({"_id": ObjectId(ids[0])}, {"$set": {"created_at": long_ago}})
     assert _create(api, busy).status_code == 201
+
+
+def test_a_one_shot_file_over_its_limit_is_413_as_documented(api: TestClient) -> None:
+    """Under the request limit (so the app sees it) but over the one-shot file limit."""
+    response = api.post(
+        "/api/v1/jobs/upload",
+        headers=_auth(a_token()),
+        files={"file": ("big.pdf", b"%PDF-1.7\n" + b"%" * ONE_SHOT_MAX_BYTES, "application/pdf")},
+    )
+    assert response.status_code == 413, response.text
+    assert response.json()["error_code"] == "file_too_large"
+    assert "presigned" in response.json()["message"]

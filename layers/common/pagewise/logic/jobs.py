@@ -48,6 +48,10 @@ class InvalidRequest(ValueError):
     """A request the caller must fix (the API answers 422)."""
 
 
+class FileTooLarge(ValueError):
+    """A one-shot file over its limit (the API answers 413, as for any body too large)."""
+
+
 class TooManyActiveJobs(Exception):
     """The tenant has its share of jobs not yet final (the API answers 429, Retry-After)."""
 
@@ -189,8 +193,13 @@ class JobService:
         event, so the answer can truthfully say "queued"; the S3 event that follows finds the
         job queued and its execution started, and does nothing.
         """
-        if not 0 < len(content) <= max_bytes:
-            raise InvalidRequest(f"file must be between 1 and {max_bytes} bytes")
+        if len(content) > max_bytes:
+            raise FileTooLarge(
+                f"The file is over the one-shot upload's {max_bytes} bytes; upload larger files "
+                "with the presigned POST (POST /api/v1/jobs)."
+            )
+        if not content:
+            raise InvalidRequest("file is empty")
         try:
             kind = detect_kind(content[:1024])
         except DocumentError as error:
