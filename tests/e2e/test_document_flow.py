@@ -7,7 +7,6 @@ then the download, and a second tenant who must not see the job.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import requests
 from pagewise_client.api import PagewiseClient
 
 from tests.stack import outputs, require_stack, tenant_token
+from tests.support.tools import commands, installed
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
 STATUS_ORDER = [
@@ -117,7 +117,7 @@ def test_the_downloaded_pdf_has_each_page_text(finished_job: dict[str, Any]) -> 
     assert positions == sorted(positions)  # page 1's text comes before page 2's
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+@installed(commands("pdftoppm"), "poppler-utils")
 def test_the_download_is_a_named_pdf(finished_job: dict[str, Any]) -> None:
     client: PagewiseClient = finished_job["client"]
     response = requests.get(
