@@ -176,3 +176,30 @@ def test_an_llm_down_for_good_fails_the_job_as_unavailable(llm: FakeOpenAI, tmp_
     assert details["error_message"].startswith("Page 1: ")
     # The state machine's budget: the first attempt and 5 retries (MaxAttempts 5).
     assert _history_errors(job_id).count("LlmUnavailable") == 6
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [
+        (401, "llm_auth_failed"),
+        ({"status": 400, "code": "content_filter"}, "llm_content_filtered"),
+        (400, "llm_bad_request"),
+    ],
+)
+def test_an_llm_refusal_fails_the_job_at_once(
+    llm: FakeOpenAI, tmp_path: Path, fault: Any, code: str
+) -> None:
+    llm.reset()
+    llm.fail_next(fault)
+    path = tmp_path / "rechazada.pdf"
+    with pymupdf.open() as doc:
+        doc.new_page().insert_textbox(pymupdf.Rect(60, 80, 540, 400), BORN_DIGITAL, fontsize=12)
+        doc.save(path)
+    job_id, final = _run(_client(), path)
+    details = final["details"]
+    assert details["processing_status"] == "failed", details
+    assert details["error_code"] == code
+    assert details["error_message"].startswith("Page 1: ")
+    # At once: one LLM request, one failed attempt of the state, never retried.
+    assert len(llm.requests) == 1
+    assert _history_errors(job_id) == ["JobFailed"]
