@@ -322,14 +322,17 @@ class JobService:
         Returns "cancelled" or "deleted".
         """
         if job.processing_status not in TERMINAL_STATUSES:
-            cancelled = self.jobs.fail(
-                job.job_id, ErrorCode.CANCELLED, "The job was cancelled at its owner's request."
-            )
+            # The execution is stopped first (ABORTED), then the job marked: marked first, a
+            # state starting in between (the mark also queues the notification) would see the
+            # cancelled job and fail the execution instead of it being stopped.
             if job.processing_status != JobStatus.AWAITING_UPLOAD:
                 self.workflow.stop(
                     job.execution_arn or self.workflow.execution_arn(job.job_id),
                     "Cancelled by its owner",
                 )
+            cancelled = self.jobs.fail(
+                job.job_id, ErrorCode.CANCELLED, "The job was cancelled at its owner's request."
+            )
             if cancelled is not None:
                 return "cancelled"
         keys = [job.upload_key, report_key(job.job_id)]
