@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -13,6 +14,7 @@ import boto3
 import pytest
 import requests
 from pagewise.logic.keys import tenant_part
+from pagewise.models import STATUS_ORDER as JOB_STATUS_ORDER
 from pagewise_client.api import PagewiseClient
 from pagewise_client.local import local_token, stack_outputs
 
@@ -22,6 +24,8 @@ LOCALSTACK_PORT = int(os.environ.get("LOCALSTACK_PORT", "4566"))
 MONGO_PORT = int(os.environ.get("MONGO_PORT", "27017"))
 LOCALSTACK = os.environ.get("PAGEWISE_LOCALSTACK_URL", f"http://127.0.0.1:{LOCALSTACK_PORT}")
 MONGODB_URI = f"mongodb://127.0.0.1:{MONGO_PORT}/?retryWrites=false&directConnection=true"
+# The forward order of a job's statuses as the API spells them (failed is not in it).
+STATUS_ORDER: list[str] = [status.value for status in JOB_STATUS_ORDER]
 
 
 def aws_client(service: str):  # type: ignore[no-untyped-def]
@@ -45,6 +49,18 @@ def require_stack() -> None:
         requests.get(f"{LOCALSTACK}/_localstack/health", timeout=5).raise_for_status()
     except requests.RequestException as error:
         pytest.fail(f"the local stack is not running ({error}); run `make up` first")
+
+
+def new_tenant(prefix: str) -> str:
+    """A tenant of its own (``prefix-<8 hex>``): lists and deletions see nothing else."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def stack_client(tenant: str, **claims: object) -> PagewiseClient:
+    """A client of the deployed API with a local token for ``tenant`` (and extra ``claims``);
+    fails when the stack is down."""
+    require_stack()
+    return PagewiseClient(outputs()["ApiUrl"], tenant_token(tenant, **claims))
 
 
 def physical_id(logical_id: str, stack: str = "pagewise") -> str:
@@ -105,10 +121,6 @@ def tenant_token(subject: str, lifetime_seconds: int = 3600, **claims: object) -
     """local_token, with the tenant remembered for cleanup."""
     _TENANTS.add(subject)
     return local_token(subject, lifetime_seconds, **claims)
-
-
-def tenant_client(subject: str, **claims: object) -> PagewiseClient:
-    return PagewiseClient(outputs()["ApiUrl"], tenant_token(subject, **claims))
 
 
 def _delete_objects(prefix: str) -> None:

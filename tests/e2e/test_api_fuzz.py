@@ -42,7 +42,7 @@ def test_no_server_errors_and_responses_match_the_schema(case: schemathesis.Case
     if declared.startswith("multipart/form-data") and "boundary=" not in declared:
         # A multipart type without its boundary never reaches the app on LocalStack 2026.3.0
         # (its API Gateway fails first: "list index out of range"); the app's own answer to
-        # it, a 4xx, is tests/unit/core/test_api.py's. Here requests writes the header with
+        # it, a 4xx, is tests/unit/api/test_api.py's. Here requests writes the header with
         # the boundary of the body it encodes, and the response is checked like any other.
         del case.headers["Content-Type"]
     # The bar: no 5xx, and every response as documented. Left out on purpose:

@@ -19,23 +19,12 @@ from typing import Any
 import pymupdf
 import pytest
 
-from tests.stack import outputs, require_stack, tenant_token
+from tests.stack import STATUS_ORDER, outputs, require_stack, tenant_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"
 PAGEWISE = Path(sys.executable).parent / "pagewise"  # the dev venv's console script
 TENANT = f"e2e-cli-{uuid.uuid4().hex[:8]}"
-STATUS_ORDER = [
-    "awaiting_upload",
-    "queued",
-    "processing",
-    "ocr_started",
-    "ocr_completed",
-    "translation_started",
-    "translation_completed",
-    "summarising",
-    "completed",
-]
 
 
 def _env(**extra: str) -> dict[str, str]:

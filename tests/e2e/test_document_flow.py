@@ -16,21 +16,10 @@ import pytest
 import requests
 from pagewise_client.api import PagewiseClient
 
-from tests.stack import outputs, require_stack, tenant_token
+from tests.stack import STATUS_ORDER, require_stack, stack_client, tenant_token
 from tests.support.tools import commands, installed
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
-STATUS_ORDER = [
-    "awaiting_upload",
-    "queued",
-    "processing",
-    "ocr_started",
-    "ocr_completed",
-    "translation_started",
-    "translation_completed",
-    "summarising",
-    "completed",
-]
 # A phrase of each page of the sample: page 1 has a text layer, page 2 is a scan.
 PAGE_PHRASES = {1: "calle Mayor 5", 2: "juzgados de Madrid"}
 
@@ -38,7 +27,7 @@ PAGE_PHRASES = {1: "calle Mayor 5", 2: "juzgados de Madrid"}
 @pytest.fixture(scope="module")
 def finished_job(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     require_stack()
-    client = PagewiseClient(outputs()["ApiUrl"], tenant_token("e2e-alice"))
+    client = stack_client("e2e-alice")
     started = time.monotonic()
     created = client.create_job(SAMPLE, client_name="e2e", report_id="R-1")
     assert created["status"] == "awaiting_upload"

@@ -5,7 +5,6 @@ with its files)."""
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,9 @@ from tests.stack import (
     MONGODB_URI,
     aws_client,
     function_reconfigured,
+    new_tenant,
     outputs,
-    require_stack,
-    tenant_client,
-    tenant_token,
+    stack_client,
     wait_until,
 )
 
@@ -34,9 +32,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def client() -> PagewiseClient:
-    require_stack()
     # A tenant of its own per test: lists and deletions see nothing else.
-    return PagewiseClient(outputs()["ApiUrl"], tenant_token(f"e2e-routes-{uuid.uuid4().hex[:8]}"))
+    return stack_client(new_tenant("e2e-routes"))
 
 
 def _headers(client: PagewiseClient) -> dict[str, str]:
@@ -182,7 +179,7 @@ def test_a_tenant_over_its_active_job_limit_gets_429_with_retry_after(
         )
         assert one_shot.status_code == 429, one_shot.text
         assert one_shot.headers["Retry-After"] == refused.headers["Retry-After"]
-        other = tenant_client(f"e2e-routes-other-{uuid.uuid4().hex[:8]}")
+        other = stack_client(new_tenant("e2e-routes-other"))
         assert other.create_job(SAMPLE)["status"] == "awaiting_upload"  # the limit is per tenant
         assert client.cancel(waiting[0])["outcome"] == "cancelled"
         assert client.create_job(SAMPLE)["status"] == "awaiting_upload"

@@ -12,7 +12,6 @@ through their own LLM_* settings for the length of the module.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,7 +21,14 @@ import pymupdf
 import pytest
 from pagewise_client.api import PagewiseClient
 
-from tests.stack import aws_client, function_reconfigured, outputs, require_stack, tenant_token
+from tests.stack import (
+    aws_client,
+    function_reconfigured,
+    new_tenant,
+    outputs,
+    require_stack,
+    stack_client,
+)
 from tests.support.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.e2e
@@ -80,7 +86,7 @@ def _flat(text: str) -> str:
 
 
 def _client() -> PagewiseClient:
-    return PagewiseClient(outputs()["ApiUrl"], tenant_token(f"llm-{uuid.uuid4().hex[:8]}"))
+    return stack_client(new_tenant("llm"))
 
 
 def _run(client: PagewiseClient, path: Path, **options: Any) -> tuple[str, dict[str, Any]]:

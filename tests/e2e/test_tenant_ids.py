@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.stack import require_stack, tenant_client
+from tests.stack import require_stack, stack_client
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
 pytestmark = pytest.mark.e2e
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 @pytest.mark.parametrize("subject", ["john+test@example.com", "org/alice"])
 def test_a_subject_with_plus_or_slash_gets_both_uploads_processed(subject: str) -> None:
     require_stack()
-    client = tenant_client(subject)
+    client = stack_client(subject)
     created = client.create_job(SAMPLE)
     client.upload(created["upload"], SAMPLE)
     one_shot = requests.post(

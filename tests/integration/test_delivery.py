@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,9 +21,9 @@ from pymongo import MongoClient
 from tests.stack import (
     MONGODB_URI,
     aws_client,
+    new_tenant,
     outputs,
-    require_stack,
-    tenant_token,
+    stack_client,
     wait_until,
 )
 
@@ -35,8 +34,7 @@ pytestmark = pytest.mark.integration
 
 
 def _client() -> PagewiseClient:
-    require_stack()
-    return PagewiseClient(outputs()["ApiUrl"], tenant_token(f"delivery-{uuid.uuid4().hex[:8]}"))
+    return stack_client(new_tenant("delivery"))
 
 
 def _notification(key: str) -> str:

@@ -18,16 +18,14 @@ from tests.stack import (
     aws_client,
     function_reconfigured,
     outputs,
-    require_stack,
-    tenant_token,
+    stack_client,
 )
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
 
 
 def _client() -> PagewiseClient:
-    require_stack()
-    return PagewiseClient(outputs()["ApiUrl"], tenant_token("integration-failures"))
+    return stack_client("integration-failures")
 
 
 def _submit(client: PagewiseClient, tmp_path: Path, name: str, content: bytes) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pymupdf
 import requests
 
-from tests.stack import require_stack, tenant_client, wait_until
+from tests.stack import require_stack, stack_client, wait_until
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
 # A phrase of each page of the sample (page 1 has a text layer, page 2 is a scan).
@@ -25,7 +25,7 @@ def _replacement_pdf() -> bytes:
 
 def test_a_form_posted_again_after_ingest_changes_nothing_the_job_reads() -> None:
     require_stack()
-    client = tenant_client("integration-upload-reuse")
+    client = stack_client("integration-upload-reuse")
     created = client.create_job(SAMPLE)
     job_id = created["job_id"]
     client.upload(created["upload"], SAMPLE)

@@ -15,7 +15,7 @@ from pagewise.models import JobStatus
 from pagewise.settings import PipelineSettings
 from pymongo.database import Database
 
-from .builders import a_job
+from tests.unit.builders import a_job
 
 HOSTILE_NAMES = [
     "../../../outputs/mallory/x.pdf",

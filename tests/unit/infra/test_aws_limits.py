@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _load() -> ModuleType:
@@ -58,8 +58,8 @@ def test_inline_page_maps_overflow_the_history_at_max_pages() -> None:
     checks = _checks(asl=asl, measured={**MEASURED, **MEASURED["inline_maps_before"]})
     assert _failed(checks) == ["Step Functions history of a 500-page job, every retry spent"]
     budget = limits.history_budget(asl, MEASURED["inline_maps_before"], 500)
-    # 7 + 7 events a page measured; every retry (LlmQuotaExceeded's 3 among them) and the
-    # failure path: 187 a page.
+    # 7 + 7 events a page measured; every retry (TooManyRequestsException's and
+    # LlmQuotaExceeded's included) and the failure path: 187 a page.
     assert budget.inline_per_page_worst == 187
     assert budget.largest_document_pages == 132
 

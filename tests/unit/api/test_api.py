@@ -15,17 +15,19 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from pagewise.data.jobs import JobRepository
-from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository
-from pagewise.data.storage import DocumentStore
-from pagewise.data.workflow import Workflow
-from pagewise.logic.jobs import JobService
 from pagewise.models import JobStatus
-from pagewise.settings import ApiSettings, JwtSettings
 from pagewise_api.main import create_app
 from pymongo.database import Database
 
-from .builders import AUDIENCE, ISSUER, SECRET, a_job, a_token
+from tests.unit.builders import (
+    AUDIENCE,
+    ISSUER,
+    a_job,
+    a_job_service,
+    a_token,
+    api_settings,
+    hs256_settings,
+)
 
 MAX_BYTES = 1_000_000
 MAX_ACTIVE_JOBS = 3
@@ -34,36 +36,16 @@ ONE_SHOT_MAX_BYTES = 50_000
 
 @pytest.fixture
 def api(db: Database[dict[str, Any]], aws: dict[str, str]) -> Iterator[TestClient]:
-    settings = ApiSettings.model_validate(
-        {
-            "MONGODB_URI": "mongodb://unused",
-            "UPLOADS_BUCKET": aws["bucket"],
-            "STATE_MACHINE_ARN": aws["state_machine_arn"],
-            "UPLOAD_MAX_BYTES": str(MAX_BYTES),
-            "MAX_REQUEST_BYTES": "200000",
-            "ONE_SHOT_MAX_BYTES": str(ONE_SHOT_MAX_BYTES),
-        }
+    settings = api_settings(
+        aws,
+        UPLOAD_MAX_BYTES=str(MAX_BYTES),
+        MAX_REQUEST_BYTES="200000",
+        ONE_SHOT_MAX_BYTES=str(ONE_SHOT_MAX_BYTES),
     )
-    jwt_settings = JwtSettings.model_validate(
-        {
-            "JWT_ALGORITHMS": "HS256",
-            "JWT_SECRET": SECRET,
-            "JWT_ISSUER": ISSUER,
-            "JWT_AUDIENCE": AUDIENCE,
-        }
+    service = a_job_service(
+        db, aws, upload_max_bytes=MAX_BYTES, max_active_jobs_per_tenant=MAX_ACTIVE_JOBS
     )
-    service = JobService(
-        jobs=JobRepository(db),
-        pages=PageRepository(db),
-        results=ResultRepository(db),
-        store=DocumentStore(aws["bucket"]),
-        workflow=Workflow(aws["state_machine_arn"]),
-        upload_max_bytes=MAX_BYTES,
-        upload_expiry_seconds=900,
-        download_expiry_seconds=60,
-        max_active_jobs_per_tenant=MAX_ACTIVE_JOBS,
-    )
-    with TestClient(create_app(settings, jwt_settings, service)) as client:
+    with TestClient(create_app(settings, hs256_settings(), service)) as client:
         yield client
 
 
