@@ -8,11 +8,12 @@ import pytest
 from pagewise.data.jobs import JobRepository
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
-from pagewise.data.storage import DocumentStore
-from pagewise.logic.keys import content_disposition, output_key, safe_file_name
+from pagewise.data.storage import DocumentStore, content_disposition
+from pagewise.logic.keys import safe_file_name
 from pagewise.logic.pipeline import Pipeline
 from pagewise.models import JobStatus
 from pagewise.settings import PipelineSettings
+from pagewise.variants import output_key
 from pymongo.database import Database
 
 from tests.unit.builders import a_job
@@ -29,12 +30,14 @@ HOSTILE_NAMES = [
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_key_parts_hold_no_path_and_fit_in_s3s_limit(name: str) -> None:
-    for part in (safe_file_name(name), output_key("t", "j", name).split("/", 3)[3]):
+    for part in (safe_file_name(name), output_key("t", "j", name, "report").split("/", 3)[3]):
         assert "/" not in part and "\\" not in part and part not in ("", ".", "..")
         assert not part.startswith("..") and all(ch.isprintable() for ch in part)
         assert len(part.encode()) <= 200
     assert safe_file_name("contrato.final.pdf") == "contrato.final.pdf"
-    assert output_key("t", "j", "contrato.pdf") == "outputs/dA/j/contrato_translated.pdf"  # dA: "t"
+    assert (
+        output_key("t", "j", "contrato.pdf", "report") == "outputs/dA/j/contrato_translated.pdf"
+    )  # dA: "t"
 
 
 def test_content_disposition_falls_back_to_ascii() -> None:

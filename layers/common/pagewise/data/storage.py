@@ -1,9 +1,13 @@
-"""S3: the uploads bucket (originals under uploads/, rendered PDFs under outputs/)."""
+"""S3: the uploads bucket (originals under uploads/, rendered PDFs under outputs/, a job's
+intermediate objects under work/{job_id}/)."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
@@ -11,6 +15,29 @@ from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+
+def work_prefix(job_id: str) -> str:
+    """Where a job's intermediate objects are (page layouts, the report text): deleted with
+    the job, and expired with it (RetentionDays)."""
+    return f"work/{job_id}/"
+
+
+_NOT_PLAIN_ASCII = re.compile(r"[^A-Za-z0-9 ._()\-]+")
+
+
+def content_disposition(file_name: str) -> str:
+    """``attachment`` with an ASCII ``filename`` fallback and the UTF-8 ``filename*`` (RFC 6266,
+    RFC 8187); control characters (CR, LF) become spaces in both."""
+    name = " ".join(
+        "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in file_name).split()
+    )
+    # Each character as its ASCII letters (São: Sao), or "_" when it has none (—, 契).
+    ascii_name = "".join(
+        unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode() or "_" for ch in name
+    )
+    fallback = _NOT_PLAIN_ASCII.sub("_", ascii_name).strip(" ") or "document"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @dataclass(frozen=True)
@@ -51,17 +78,27 @@ class DocumentStore:
         )
         return PresignedUpload(url=post["url"], fields=dict(post["fields"]))
 
-    def presigned_download(self, key: str, content_disposition: str, expires_in: int) -> str:
-        """A presigned GET whose response carries ``content_disposition`` (RFC 6266)."""
+    def presigned_download(
+        self, key: str, file_name: str, expires_in: int, content_type: str = "application/pdf"
+    ) -> str:
+        """A GET that downloads as ``file_name`` (RFC 6266: see content_disposition)."""
+        disposition = content_disposition(file_name)
         url: str = self._s3.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.bucket,
                 "Key": key,
-                "ResponseContentDisposition": content_disposition,
-                "ResponseContentType": "application/pdf",
+                "ResponseContentDisposition": disposition,
+                "ResponseContentType": content_type,
             },
             ExpiresIn=expires_in,
+        )
+        return url
+
+    def presigned_view(self, key: str, expires_in: int) -> str:
+        """A GET shown in place (an <img> source), with the stored content type."""
+        url: str = self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
         )
         return url
 
@@ -98,10 +135,19 @@ class DocumentStore:
                 Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys]}
             )
 
-    def delete_prefix(self, prefix: str) -> None:
-        paginator = self._s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            self.delete([item["Key"] for item in page.get("Contents", [])])
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object whose key starts with ``prefix``; returns how many. A page of
+        the listing holds at most 1,000 keys, as many as one batch delete takes."""
+        if not prefix:
+            raise ValueError("refusing to delete the whole bucket")
+        deleted = 0
+        for page in self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            keys = [item["Key"] for item in page.get("Contents", [])]
+            self.delete(keys)
+            deleted += len(keys)
+        return deleted
 
     def ping(self) -> None:
         self._s3.head_bucket(Bucket=self.bucket)

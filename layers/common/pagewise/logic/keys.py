@@ -1,9 +1,8 @@
 """S3 keys and download names made from what a caller sent: any file name, any tenant id.
 
 S3 keys are at most 1024 bytes of UTF-8, so names are bounded in bytes, never characters.
-A key part never holds a path separator, a control character or ``..``. The download's
-``Content-Disposition`` follows RFC 6266: an ASCII ``filename=`` fallback and the exact
-name as ``filename*=UTF-8''...``.
+A key part never holds a path separator, a control character or ``..``. (The download's
+``Content-Disposition`` is data.storage.content_disposition's.)
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import base64
 import hashlib
 import re
 import unicodedata
-from urllib.parse import quote, unquote_plus
+from urllib.parse import unquote_plus
 
 # A tenant id (the token's subject) this long or shorter is in its key as base64url; a longer
 # one as "~" and its SHA-256 (OpenID Connect caps a subject at 255 ASCII characters).
@@ -23,8 +22,6 @@ MAX_FILE_NAME_BYTES = 255
 # + this stays under S3's 1024 bytes, and so does the output key (a suffix added).
 MAX_KEY_NAME_BYTES = 200
 _UNSAFE_IN_KEY = re.compile(r"[^\w.\- ]+")
-_NOT_PLAIN_ASCII = re.compile(r"[^A-Za-z0-9 ._()\-]+")
-OUTPUT_SUFFIX = "_translated.pdf"
 
 
 def utf8_length(text: str) -> int:
@@ -62,26 +59,10 @@ def _stem(file_name: str) -> str:
     return _printable(file_name).rsplit(".", 1)[0].strip(" .")
 
 
-def output_file_name(file_name: str) -> str:
-    """The translated PDF's key part: the safe stem of the upload's name and the suffix."""
+def output_file_name(file_name: str, suffix: str) -> str:
+    """An output's key part: the safe stem of the upload's name and the variant's suffix."""
     stem = _UNSAFE_IN_KEY.sub("_", _stem(file_name)).strip(" .")
-    return _bounded(stem or "document", OUTPUT_SUFFIX, MAX_KEY_NAME_BYTES)
-
-
-def download_name(file_name: str) -> str:
-    """The name a person gets the translated PDF under: their own name, made printable."""
-    return _bounded(_stem(file_name) or "document", OUTPUT_SUFFIX, MAX_FILE_NAME_BYTES)
-
-
-def content_disposition(file_name: str) -> str:
-    """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266, RFC 8187)."""
-    # Each character as its ASCII letters (São: Sao), or "_" when it has none (—, 契).
-    ascii_name = "".join(
-        unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode() or "_"
-        for ch in file_name
-    )
-    fallback = _NOT_PLAIN_ASCII.sub("_", ascii_name).strip(" ") or "document.pdf"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+    return _bounded(stem or "document", suffix, MAX_KEY_NAME_BYTES)
 
 
 def tenant_part(tenant: str) -> str:
@@ -103,15 +84,6 @@ def source_key(job_id: str) -> str:
     (a form pins its own uploads/ key), so what Ingest and Prepare checked is what every later
     step reads, even if the upload form is posted again."""
     return f"work/{job_id}/source"
-
-
-def work_prefix(job_id: str) -> str:
-    """Everything the pipeline keeps for a job (its source copy, its page layouts)."""
-    return f"work/{job_id}/"
-
-
-def output_key(tenant: str, job_id: str, file_name: str) -> str:
-    return f"outputs/{tenant_part(tenant)}/{job_id}/{output_file_name(file_name)}"
 
 
 def object_key_from_event(event_key: str) -> str:

@@ -8,6 +8,7 @@ state never moves a job backwards; progress counters only rise.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +20,6 @@ from pagewise.data.results import ResultRepository, report_key
 from pagewise.data.storage import DocumentStore
 from pagewise.documents.errors import DocumentError
 from pagewise.events import PagePointer
-from pagewise.logic import keys
 from pagewise.logic.errors import JobFailed, describe_failure
 from pagewise.logic.report import job_result, summary_label, translation_providers
 from pagewise.logic.results import clip_text
@@ -197,6 +197,7 @@ class Pipeline:
             completion_tokens=translation.completion_tokens,
             **({"language": translation.detected_language} if not language else {}),
         )
+        blocks = self._translate_blocks(job, page, language or translation.detected_language)
         done = self.pages.count_with(job_id, "legal_english")
         updated = self.jobs.raise_counter(job_id, "pages_translated", done)
         total = job.total_pages or 0
@@ -208,6 +209,7 @@ class Pipeline:
             provider=translation.provider,
             prompt_tokens=translation.prompt_tokens,
             completion_tokens=translation.completion_tokens,
+            blocks=blocks,
         )
 
     def _translate(
@@ -227,6 +229,36 @@ class Pipeline:
             self._fail(job_id, error.error_code, f"Page {page}: {error.message}", error)
         # LlmThrottled, LlmUnavailable and LlmQuotaExceeded propagate by name: the state
         # machine retries them with backoff and jitter, then its Catch marks the job failed.
+
+    def _translate_blocks(self, job: Job, page: int, language: str | None) -> int:
+        """The page block by block, for the overlay; returns how many blocks."""
+        from pagewise.logic.page_outputs import PageOutputs
+
+        result = self.pages.get(job.job_id, page)
+        if result is None:
+            return 0
+        outputs = PageOutputs(self.settings, self.store)
+        translator = self._llm()
+        if translator is None:
+            blocks = outputs.translate_blocks(job, result, language, None)
+        else:
+            from pagewise.documents.llm import LlmBadRequest
+
+            try:
+                blocks = outputs.translate_blocks(job, result, language, translator)
+            except LlmBadRequest as error:
+                self._fail(
+                    job.job_id, error.error_code, f"Page {page} (blocks): {error.message}", error
+                )
+        if blocks is None:
+            return 0
+        self.pages.save(
+            job.job_id,
+            page,
+            block_prompt_tokens=blocks.prompt_tokens,
+            block_completion_tokens=blocks.completion_tokens,
+        )
+        return len(blocks.blocks)
 
     def summarise(self, job_id: str) -> Summarised:
         from pagewise.documents.summary import summarise_offline
@@ -267,6 +299,8 @@ class Pipeline:
 
     def render(self, job_id: str) -> Rendered:
         from pagewise.documents.render import DocumentMeta, RenderPage, render_pdf, report_text
+        from pagewise.logic.page_outputs import PageOutputs
+        from pagewise.variants import output_key as outputs_key
 
         job = self._job(job_id)
         pages = self.pages.all_for_job(job_id)
@@ -296,8 +330,10 @@ class Pipeline:
             model=model,
             layout=job.layout,
         )
+        started = time.perf_counter()
         pdf = render_pdf(meta, render_pages, font_dir=self.settings.font_dir)
-        output_key = keys.output_key(job.tenant, job_id, job.file_name)
+        report_seconds = round(time.perf_counter() - started, 3)
+        output_key = outputs_key(job.tenant, job_id, job.file_name, "report")
         self.store.write(output_key, pdf, "application/pdf")
         # The report text (exactly the text of the PDF's pages) goes to S3 once; the page
         # texts stay in page_results, referred to by the result.
@@ -305,9 +341,13 @@ class Pipeline:
         self.store.write(
             content_key, report_text(render_pages).encode(), "text/plain; charset=utf-8"
         )
-        self.results.save(job_id, job_result(job, pages, summary, content_key, generated_at))
+        outputs = PageOutputs(self.settings, self.store).render(job, pages, meta, render_pages)
+        outputs.keys["report"] = output_key
+        outputs.seconds["report"] = report_seconds
+        result = job_result(job, pages, summary, content_key, generated_at)
+        self.results.save(job_id, result.model_copy(update=outputs.result_fields(job.file_name)))
         # The summary also lives on the job (original_files.summary), set by Summarise.
-        self.jobs.update_fields(job_id, output_pdf_path=output_key)
+        self.jobs.update_fields(job_id, output_pdf_path=output_key, output_keys=outputs.keys)
         return Rendered(job_id=job_id, output_key=output_key)
 
     def finish(self, job_id: str) -> Finished:

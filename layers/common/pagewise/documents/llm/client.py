@@ -58,18 +58,22 @@ class LlmClient:
     def close(self) -> None:
         self._client.close()
 
-    def complete(self, messages: list[dict[str, str]], *, what: str, json_output: bool) -> Answer:
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        what: str,
+        json_output: bool,
+        schema: tuple[str, dict[str, Any]] = ("page_translation", TRANSLATION_SCHEMA),
+    ) -> Answer:
+        """One chat completion; with ``json_output``, strict JSON of ``schema`` (name, schema)."""
         config = self.config
         kwargs: dict[str, Any] = {"model": config.model, "messages": messages}
         if json_output:
             if config.response_format == "json_schema":
                 kwargs["response_format"] = {
                     "type": "json_schema",
-                    "json_schema": {
-                        "name": "page_translation",
-                        "strict": True,
-                        "schema": TRANSLATION_SCHEMA,
-                    },
+                    "json_schema": {"name": schema[0], "strict": True, "schema": schema[1]},
                 }
             else:
                 kwargs["response_format"] = {"type": "json_object"}
