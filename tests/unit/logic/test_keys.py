@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pymupdf
 import pytest
 from pagewise.data.jobs import JobRepository
 from pagewise.data.pages import PageRepository
@@ -42,7 +43,7 @@ def test_key_parts_hold_no_path_and_fit_in_s3s_limit(name: str) -> None:
 
 def test_content_disposition_falls_back_to_ascii() -> None:
     assert content_disposition("São_translated.pdf") == (
-        "attachment; filename=\"Sao_translated.pdf\"; filename*=UTF-8''S%C3%A3o_translated.pdf"
+        "attachment; filename=\"S_o_translated.pdf\"; filename*=UTF-8''S%C3%A3o_translated.pdf"
     )
 
 
@@ -61,6 +62,9 @@ def test_render_writes_under_the_jobs_own_prefix_whatever_the_file_name(
     )
     job = a_job("alice", JobStatus.SUMMARISING, file_name="../../../" + "契約" * 200 + ".pdf")
     pipeline.jobs.insert(job)
+    with pymupdf.open() as source:
+        source.new_page().insert_text((72, 72), "Hola")
+        pipeline.store.write(job.upload_key, source.tobytes(), "application/pdf")
     pipeline.pages.save(
         job.job_id,
         1,

@@ -23,7 +23,7 @@ def work_prefix(job_id: str) -> str:
     return f"work/{job_id}/"
 
 
-_NOT_PLAIN_ASCII = re.compile(r"[^A-Za-z0-9 ._()\-]+")
+_NOT_PLAIN_ASCII = re.compile(r"[^A-Za-z0-9 ._()\-]")
 
 
 def content_disposition(file_name: str) -> str:
@@ -32,11 +32,8 @@ def content_disposition(file_name: str) -> str:
     name = " ".join(
         "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in file_name).split()
     )
-    # Each character as its ASCII letters (São: Sao), or "_" when it has none (—, 契).
-    ascii_name = "".join(
-        unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode() or "_" for ch in name
-    )
-    fallback = _NOT_PLAIN_ASCII.sub("_", ascii_name).strip(" ") or "document"
+    # Every character outside plain ASCII letters, digits and " ._()-" becomes "_".
+    fallback = _NOT_PLAIN_ASCII.sub("_", name).strip(" ") or "document"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
