@@ -528,3 +528,20 @@ def test_a_one_shot_file_over_its_limit_is_413_as_documented(api: TestClient) ->
     assert response.status_code == 413, response.text
     assert response.json()["error_code"] == "file_too_large"
     assert "presigned" in response.json()["message"]
+
+
+def test_cancelling_a_running_job_stops_its_execution(api: TestClient) -> None:
+    import boto3
+
+    created = api.post(
+        "/api/v1/jobs/upload",
+        headers=_auth(a_token()),
+        files={"file": ("scan.pdf", b"%PDF-1.7\n" + b"%" * 100, "application/pdf")},
+    ).json()
+    status = api.get(f"/api/v1/jobs/{created['job_id']}", headers=_auth(a_token())).json()
+    arn = status["workflow"]["execution_arn"]
+    sfn = boto3.client("stepfunctions")
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    deleted = api.delete(f"/api/v1/jobs/{created['job_id']}", headers=_auth(a_token()))
+    assert deleted.json()["outcome"] == "cancelled"
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
