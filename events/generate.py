@@ -20,11 +20,14 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import jwt
 
 EVENTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(EVENTS.parent / "layers" / "common"))
+
+from pagewise.logic.keys import upload_key  # noqa: E402  (the key the API makes)
 
 # -- what the events point at: the local stack (samconfig.toml's localstack environment) -----
 STACK = "pagewise"
@@ -42,7 +45,7 @@ JWT_AUDIENCE = "pagewise-api"
 TENANT = "sample-tenant"
 JOB_ID = "6650a1b2c3d4e5f6a7b8c9d0"
 FILE_NAME = "contrato-2-paginas.pdf"
-UPLOAD_KEY = f"uploads/{TENANT}/{JOB_ID}/{FILE_NAME}"
+UPLOAD_KEY = upload_key(TENANT, JOB_ID, FILE_NAME)  # the tenant as base64url, as the API makes it
 REQUEST_TIME_EPOCH = 1767225600000  # 2026-01-01T00:00:00Z: fixed, so the files are stable
 TOKEN = jwt.encode(
     {
@@ -139,7 +142,7 @@ def _s3_notification() -> dict[str, Any]:
                         "arn": f"arn:aws:s3:::{BUCKET}",
                     },
                     "object": {
-                        "key": UPLOAD_KEY,
+                        "key": quote_plus(UPLOAD_KEY, safe="/"),  # form-encoded, as S3 sends it
                         "size": 61734,
                         "eTag": "0123456789abcdef0123456789abcdef",
                         "sequencer": "0065A1B2C3D4E5F600",
@@ -314,6 +317,7 @@ def environment() -> dict[str, dict[str, str]]:
             "STATE_MACHINE_ARN": STATE_MACHINE_ARN,
             "UPLOAD_MAX_BYTES": "52428800",
             "MAX_REQUEST_BYTES": "6291456",
+            "MAX_ACTIVE_JOBS_PER_TENANT": "1000",
             "RETENTION_DAYS": "7",  # as samconfig.toml's local stack
             "LOCAL_DEV_TOKENS": "1",
             "ALLOW_LOCAL_CALLBACKS": "1",

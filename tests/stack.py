@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from pagewise.logic.keys import tenant_part
 from pagewise.models import STATUS_ORDER as JOB_STATUS_ORDER
 from pagewise_client.api import PagewiseClient
 from pagewise_client.local import local_token, stack_outputs
@@ -58,7 +60,7 @@ def stack_client(tenant: str, **claims: object) -> PagewiseClient:
     """A client of the deployed API with a local token for ``tenant`` (and extra ``claims``);
     fails when the stack is down."""
     require_stack()
-    return PagewiseClient(outputs()["ApiUrl"], local_token(tenant, **claims))
+    return PagewiseClient(outputs()["ApiUrl"], tenant_token(tenant, **claims))
 
 
 def physical_id(logical_id: str, stack: str = "pagewise") -> str:
@@ -106,3 +108,67 @@ def function_reconfigured(
             Layers=[layer["Arn"] for layer in original.get("Layers", [])],
         )
         client.get_waiter("function_updated_v2").wait(FunctionName=name)
+
+
+# -- tenants and their cleanup ---------------------------------------------------------------
+
+# Every tenant a stack test signs a token for; tests/conftest.py deletes what each made (its
+# jobs, through the API's DELETE, and any object left under its prefixes) once its module ends.
+_TENANTS: set[str] = set()
+
+
+def tenant_token(subject: str, lifetime_seconds: int = 3600, **claims: object) -> str:
+    """local_token, with the tenant remembered for cleanup."""
+    _TENANTS.add(subject)
+    return local_token(subject, lifetime_seconds, **claims)
+
+
+def _delete_objects(prefix: str) -> None:
+    s3 = aws_client("s3")
+    bucket = outputs()["UploadsBucketName"]
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+
+
+def delete_tenant(subject: str) -> None:
+    """Delete every job of ``subject`` (DELETE cancels a running one, then deletes it with
+    its files) and sweep its key prefixes for anything a failed job left."""
+    client = PagewiseClient(outputs()["ApiUrl"], local_token(subject))
+    job_ids: list[str] = []
+    cursor = None
+    while True:
+        page = client.list_jobs(limit=100, cursor=cursor)
+        job_ids += [job["job_id"] for job in page["jobs"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    for job_id in job_ids:
+        if client.cancel(job_id)["outcome"] == "cancelled":
+            client.cancel(job_id)
+        _delete_objects(f"work/{job_id}/")
+    part = tenant_part(subject)
+    for prefix in (f"uploads/{part}/", f"outputs/{part}/"):
+        _delete_objects(prefix)
+
+
+def clean_up_tenants() -> None:
+    try:
+        for subject in sorted(_TENANTS):
+            delete_tenant(subject)
+    finally:
+        _TENANTS.clear()
+
+
+def wait_until[T](check: Callable[[], T | None], timeout: float, what: str) -> T:
+    """Poll ``check`` until it returns something other than None (or False); fail with
+    ``what`` at the deadline. For conditions, never for the passing of time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value is not None and value is not False:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout:g} s: {what}")
+        time.sleep(0.2)

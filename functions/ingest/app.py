@@ -12,6 +12,7 @@ from pagewise.data.mongo import database_for
 from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import Workflow
 from pagewise.logic.ingest import accept_upload, parse_upload_key
+from pagewise.logic.keys import object_key_from_event
 from pagewise.observability import record_job_failed, sqs_batch_handler
 from pagewise.settings import IngestSettings
 from pagewise.wiring import job_repository
@@ -31,7 +32,7 @@ def record_handler(record: SQSRecord) -> None:
     for s3_record in body.get("Records", []):
         if not str(s3_record.get("eventName", "")).startswith("ObjectCreated"):
             continue
-        key = s3_record["s3"]["object"]["key"]
+        key = object_key_from_event(s3_record["s3"]["object"]["key"])
         parsed = parse_upload_key(key)
         # The job id is the correlation id of every log line about this upload.
         logger.set_correlation_id(parsed[1] if parsed else None)

@@ -20,7 +20,12 @@ pipeline = pipeline_from_environment()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     failure = FailureEvent.parse(event)
     logger.set_correlation_id(failure.job_id)
-    logger.warning("job failed", extra={"error": failure.error, "page": failure.page})
+    # The raw cause (it can name hosts, buckets, keys) is kept here, in the logs: the job and
+    # its /history show the user-facing message only.
+    logger.warning(
+        "job failed",
+        extra={"error": failure.error, "cause": failure.cause, "page": failure.page},
+    )
     result = pipeline.mark_failed(failure.job_id, failure.error, failure.cause, page=failure.page)
     # A failure reaches MarkFailed up to three times (page Catch, Map Catch, EventBridge):
     # counted on the first only.

@@ -10,7 +10,6 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
-from pagewise_client.local import local_token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -19,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.stack import outputs, require_stack
+from tests.stack import outputs, require_stack, tenant_token
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
@@ -38,16 +37,14 @@ def api_schema():  # type: ignore[no-untyped-def]
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 def test_no_server_errors_and_responses_match_the_schema(case: schemathesis.Case) -> None:
-    headers = {"Authorization": f"Bearer {local_token('fuzz-tenant')}"}
-    content_type = str((case.headers or {}).get("Content-Type") or case.media_type or "")
-    if content_type.startswith("multipart/form-data") and "boundary=" not in content_type:
-        # LocalStack's API Gateway (2026.3.0) fails on a multipart body without a boundary
-        # before the request reaches the function ("Error in apigateway invocation: list
-        # index out of range"); the app answers 4xx (tests/unit/api/test_api.py). Asserted,
-        # so that a LocalStack that fixes it shows up here.
-        response = case.call(base_url=outputs()["ApiUrl"], headers=headers, timeout=30)
-        assert response.status_code < 500 or "apigateway invocation" in response.text
-        return
+    headers = {"Authorization": f"Bearer {tenant_token('fuzz-tenant')}"}
+    declared = (case.headers or {}).get("Content-Type", "")
+    if declared.startswith("multipart/form-data") and "boundary=" not in declared:
+        # A multipart type without its boundary never reaches the app on LocalStack 2026.3.0
+        # (its API Gateway fails first: "list index out of range"); the app's own answer to
+        # it, a 4xx, is tests/unit/api/test_api.py's. Here requests writes the header with
+        # the boundary of the body it encodes, and the response is checked like any other.
+        del case.headers["Content-Type"]
     # The issue's bar: no 5xx, and every response as documented. Left out on purpose:
     # schemathesis' checks on undeclared methods (API Gateway itself answers TRACE with 403,
     # before the app) and on unknown query parameters (ignored, as FastAPI does by design).

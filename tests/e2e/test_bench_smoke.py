@@ -106,13 +106,15 @@ def test_overhead_benchmark_accounts_for_the_wall_time() -> None:
     assert "no REPORT found" not in own_row[5], own_row
     for state in ("Prepare", "OcrPage", "TranslatePage", "Summarise", "Render", "Finish", "Ingest"):
         assert state in own_row[5], own_row
-    assert 0 < own < wall
-    # (to the table's three significant digits)
-    assert abs(own + orchestration - wall) < 0.02 + wall * 0.01, (own, orchestration, wall)
-    parts = [
-        _value(cells) for measurement, cells in rows.items() if measurement.startswith("of which")
-    ]
-    assert len(parts) == 4 and abs(sum(parts) - orchestration) < 0.05, (parts, orchestration)
+    assert 0 < own < wall and orchestration > 0
+    # Orchestration is wall - own and its parts sum to it by construction: what can go wrong
+    # is a part found negative (a REPORT matched to the wrong task, a clock mismatch).
+    parts = {
+        measurement: _value(cells)
+        for measurement, cells in rows.items()
+        if measurement.startswith("of which")
+    }
+    assert len(parts) == 4 and all(value >= 0 for value in parts.values()), parts
 
 
 def test_scale_benchmark_completes_every_job_and_samples_memory() -> None:

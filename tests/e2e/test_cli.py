@@ -18,9 +18,8 @@ from typing import Any
 
 import pymupdf
 import pytest
-from pagewise_client.local import local_token
 
-from tests.stack import STATUS_ORDER, outputs, require_stack
+from tests.stack import STATUS_ORDER, outputs, require_stack, tenant_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"
@@ -38,7 +37,7 @@ def pagewise(*args: str, env: dict[str, str] | None = None, timeout: float = 60)
         [str(PAGEWISE), *args],
         env=env
         if env is not None
-        else _env(PAGEWISE_API_URL=outputs()["ApiUrl"], PAGEWISE_TOKEN=local_token(TENANT)),
+        else _env(PAGEWISE_API_URL=outputs()["ApiUrl"], PAGEWISE_TOKEN=tenant_token(TENANT)),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -157,7 +156,7 @@ def test_failures_have_clear_messages_and_exit_codes(submitted: dict[str, Any]) 
     other = pagewise(
         "status",
         submitted["job_id"],
-        env=_env(PAGEWISE_API_URL=outputs()["ApiUrl"], PAGEWISE_TOKEN=local_token("e2e-other")),
+        env=_env(PAGEWISE_API_URL=outputs()["ApiUrl"], PAGEWISE_TOKEN=tenant_token("e2e-other")),
     )
     assert other.returncode == 4 and "not found for tenant 'e2e-other'" in other.stderr
     refused = pagewise("list", "--token", "not-a-token")

@@ -7,7 +7,6 @@ then the download, and a second tenant who must not see the job.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,9 @@ import pymupdf
 import pytest
 import requests
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import STATUS_ORDER, require_stack, stack_client
+from tests.stack import STATUS_ORDER, require_stack, stack_client, tenant_token
+from tests.support.tools import commands, installed
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
 # A phrase of each page of the sample: page 1 has a text layer, page 2 is a scan.
@@ -107,7 +106,7 @@ def test_the_downloaded_pdf_has_each_page_text(finished_job: dict[str, Any]) -> 
     assert positions == sorted(positions)  # page 1's text comes before page 2's
 
 
-@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+@installed(commands("pdftoppm"), "poppler-utils")
 def test_the_download_is_a_named_pdf(finished_job: dict[str, Any]) -> None:
     client: PagewiseClient = finished_job["client"]
     response = requests.get(
@@ -125,7 +124,7 @@ def test_the_download_is_a_named_pdf(finished_job: dict[str, Any]) -> None:
 
 def test_another_tenant_gets_404(finished_job: dict[str, Any]) -> None:
     base = finished_job["client"].base_url
-    headers = {"Authorization": f"Bearer {local_token('e2e-mallory')}"}
+    headers = {"Authorization": f"Bearer {tenant_token('e2e-mallory')}"}
     job_id = finished_job["job_id"]
     for path in ("", "/download", "/result"):
         response = requests.get(

@@ -16,7 +16,15 @@ from bson import ObjectId
 from pagewise_client.api import PagewiseClient
 from pymongo import MongoClient
 
-from tests.stack import MONGODB_URI, aws_client, new_tenant, outputs, stack_client
+from tests.stack import (
+    MONGODB_URI,
+    aws_client,
+    function_reconfigured,
+    new_tenant,
+    outputs,
+    stack_client,
+    wait_until,
+)
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
 pytestmark = pytest.mark.e2e
@@ -78,7 +86,14 @@ def test_delete_cancels_a_running_job_and_stops_its_execution(client: PagewiseCl
     created = client.create_job(SAMPLE)
     job_id = created["job_id"]
     client.upload(created["upload"], SAMPLE)
-    _wait_for(client, job_id, {"queued", "processing", "ocr_started"})
+
+    def running() -> bool:
+        status = client.status(job_id)
+        return status["workflow"]["state"] == "RUNNING" and status["details"][
+            "processing_status"
+        ] in ("queued", "processing", "ocr_started")
+
+    wait_until(running, 120, "the job's execution is running")  # page 2 is a scan: seconds
     response = requests.delete(
         f"{client.base_url}/api/v1/jobs/{job_id}", headers=_headers(client), timeout=30
     )
@@ -87,15 +102,19 @@ def test_delete_cancels_a_running_job_and_stops_its_execution(client: PagewiseCl
     status = client.status(job_id)
     assert status["details"]["processing_status"] == "failed"
     assert status["details"]["error_code"] == "cancelled"
-    # The execution stops too (or, started a moment later, ends on seeing the cancelled job);
-    # either way nothing moves the job out of `failed`.
-    deadline = time.monotonic() + 60
-    while status["workflow"]["state"] in ("PENDING", "RUNNING") and time.monotonic() < deadline:
-        time.sleep(0.5)
-        status = client.status(job_id)
-    assert status["workflow"]["state"] in ("ABORTED", "FAILED"), status["workflow"]
-    assert status["details"]["processing_status"] == "failed"
-    assert status["details"]["error_code"] == "cancelled"
+    # The cancel stops the execution itself (StopExecution): ABORTED, not a later FAILED of a
+    # state that noticed the cancelled job.
+    stopped = wait_until(
+        lambda: (s := client.status(job_id))["workflow"]["state"] != "RUNNING" and s,
+        60,
+        "the execution stopped",
+    )
+    # AWS ends it ABORTED. LocalStack 2026.3.0's StopExecution does not halt a Map that is
+    # iterating: a page started after it can still fail the execution (JobFailed), or its own
+    # code fails it (States.Runtime). tests/unit/api/test_api.py shows the stop itself.
+    assert stopped["workflow"]["state"] in ("ABORTED", "FAILED"), stopped["workflow"]
+    assert stopped["details"]["processing_status"] == "failed"
+    assert stopped["details"]["error_code"] == "cancelled"
     # Cancelling loses nothing: the upload stays until the job is deleted.
     assert _object_exists(created["upload"]["fields"]["key"])
 
@@ -139,3 +158,45 @@ def test_a_job_says_when_it_expires_and_mongodb_will_delete_it(client: PagewiseC
         f"{client.base_url}/api/v1/jobs/{job_id}", headers=_headers(client), timeout=30
     )
     assert response.status_code == 200
+
+
+def test_a_tenant_over_its_active_job_limit_gets_429_with_retry_after(
+    client: PagewiseClient,
+) -> None:
+    with function_reconfigured("ApiFunction", environment={"MAX_ACTIVE_JOBS_PER_TENANT": "2"}):
+        waiting = [client.create_job(SAMPLE)["job_id"] for _ in range(2)]  # awaiting upload
+        refused = requests.post(
+            f"{client.base_url}/api/v1/jobs",
+            headers=_headers(client),
+            json={"file_name": "c.pdf", "content_type": "application/pdf", "file_size": 10},
+            timeout=30,
+        )
+        assert refused.status_code == 429, refused.text
+        assert refused.json()["error_code"] == "too_many_active_jobs"
+        assert int(refused.headers["Retry-After"]) > 0
+        one_shot = requests.post(
+            f"{client.base_url}/api/v1/jobs/upload",
+            headers=_headers(client),
+            files={"file": (SAMPLE.name, SAMPLE.read_bytes(), "application/pdf")},
+            timeout=60,
+        )
+        assert one_shot.status_code == 429, one_shot.text
+        assert one_shot.headers["Retry-After"] == refused.headers["Retry-After"]
+        other = stack_client(new_tenant("e2e-routes-other"))
+        assert other.create_job(SAMPLE)["status"] == "awaiting_upload"  # the limit is per tenant
+        assert client.cancel(waiting[0])["outcome"] == "cancelled"
+        assert client.create_job(SAMPLE)["status"] == "awaiting_upload"
+
+
+def test_a_one_shot_upload_of_5_mb_is_413_as_the_readme_says(client: PagewiseClient) -> None:
+    content = SAMPLE.read_bytes()
+    content += b"%" * (5 * 1024 * 1024 - len(content))  # 5 MB: over the one-shot limit
+    response = requests.post(
+        f"{client.base_url}/api/v1/jobs/upload",
+        headers=_headers(client),
+        files={"file": ("big.pdf", content, "application/pdf")},
+        timeout=120,
+    )
+    assert response.status_code == 413, response.text[:500]
+    assert response.json()["error_code"] in ("file_too_large", "request_too_large")
+    assert client.list_jobs()["jobs"] == []  # no job was made

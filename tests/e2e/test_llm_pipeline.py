@@ -86,6 +86,10 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def _client() -> PagewiseClient:
+    return stack_client(new_tenant("llm"))
+
+
 def _run(client: PagewiseClient, path: Path, **options: Any) -> tuple[str, dict[str, Any]]:
     created = client.create_job(path, **options)
     client.upload(created["upload"], path)
@@ -104,7 +108,7 @@ def _history_errors(job_id: str) -> list[str]:
 
 def test_a_mixed_document_is_translated_and_summarised(llm: FakeOpenAI, tmp_path: Path) -> None:
     llm.reset()
-    client = stack_client(new_tenant("llm"))
+    client = _client()
     job_id, final = _run(client, _mixed_document(tmp_path / "arrendamiento.pdf"))
     assert final["details"]["processing_status"] == "completed", final["details"]
     result = client.result(job_id)
@@ -162,7 +166,7 @@ def test_throttling_and_server_errors_are_retried_until_the_llm_answers(
         for text in (BORN_DIGITAL, SCANNED):
             doc.new_page().insert_textbox(pymupdf.Rect(60, 80, 540, 400), text, fontsize=12)
         doc.save(path)
-    job_id, final = _run(stack_client(new_tenant("llm")), path)
+    job_id, final = _run(_client(), path)
     assert final["details"]["processing_status"] == "completed", final["details"]
     errors = _history_errors(job_id)
     assert set(errors) <= {"LlmThrottled", "LlmUnavailable"}, errors
@@ -177,7 +181,7 @@ def test_an_llm_down_for_good_fails_the_job_as_unavailable(llm: FakeOpenAI, tmp_
         with pymupdf.open() as doc:
             doc.new_page().insert_textbox(pymupdf.Rect(60, 80, 540, 400), BORN_DIGITAL, fontsize=12)
             doc.save(path)
-        job_id, final = _run(stack_client(new_tenant("llm")), path)
+        job_id, final = _run(_client(), path)
     finally:
         llm.set_down(None)
     details = final["details"]
@@ -186,3 +190,30 @@ def test_an_llm_down_for_good_fails_the_job_as_unavailable(llm: FakeOpenAI, tmp_
     assert details["error_message"].startswith("Page 1: ")
     # The state machine's budget: the first attempt and 5 retries (MaxAttempts 5).
     assert _history_errors(job_id).count("LlmUnavailable") == 6
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [
+        (401, "llm_auth_failed"),
+        ({"status": 400, "code": "content_filter"}, "llm_content_filtered"),
+        (400, "llm_bad_request"),
+    ],
+)
+def test_an_llm_refusal_fails_the_job_at_once(
+    llm: FakeOpenAI, tmp_path: Path, fault: Any, code: str
+) -> None:
+    llm.reset()
+    llm.fail_next(fault)
+    path = tmp_path / "rechazada.pdf"
+    with pymupdf.open() as doc:
+        doc.new_page().insert_textbox(pymupdf.Rect(60, 80, 540, 400), BORN_DIGITAL, fontsize=12)
+        doc.save(path)
+    job_id, final = _run(_client(), path)
+    details = final["details"]
+    assert details["processing_status"] == "failed", details
+    assert details["error_code"] == code
+    assert details["error_message"].startswith("Page 1: ")
+    # At once: one LLM request, one failed attempt of the state, never retried.
+    assert len(llm.requests) == 1
+    assert _history_errors(job_id) == ["JobFailed"]

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pagewise_client.local import local_token
 from playwright.sync_api import (
     BrowserContext,
     ConsoleMessage,
@@ -23,7 +22,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.stack import STATUS_ORDER, outputs, require_stack
+from tests.stack import STATUS_ORDER, outputs, require_stack, tenant_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"
@@ -91,7 +90,7 @@ def _open_and_sign_in(page: Page, subject: str) -> None:
     # The stage URL without its trailing slash is fixed up, so the relative URLs hold.
     page.goto(_api_url())
     expect(page).to_have_url(f"{_api_url()}/")
-    page.get_by_label("Access token (JWT)").fill(local_token(subject))
+    page.get_by_label("Access token (JWT)").fill(tenant_token(subject))
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.locator("#who-name")).to_have_text(subject)
     expect(page.get_by_role("heading", name="Translate a document")).to_be_visible()

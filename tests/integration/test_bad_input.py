@@ -151,7 +151,7 @@ FAILING_CASES: dict[str, tuple[Callable[[Path], Path], bool, str, str]] = {
         lambda d: _write(d / "truncated.pdf", SAMPLE.read_bytes()[: SAMPLE.stat().st_size // 3]),
         False,
         "corrupt_document",
-        "",
+        "damaged (truncated or corrupt)",
     ),
     "a password-protected PDF": (
         lambda d: _write(d / "locked.pdf", encrypt_pdf(SAMPLE.read_bytes(), user_pw="secret")),

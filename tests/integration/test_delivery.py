@@ -15,14 +15,26 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
+from pagewise_client.api import PagewiseClient
 from pymongo import MongoClient
 
-from tests.stack import MONGODB_URI, aws_client, new_tenant, outputs, stack_client
+from tests.stack import (
+    MONGODB_URI,
+    aws_client,
+    new_tenant,
+    outputs,
+    stack_client,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"
 STACK = ROOT / "localstack" / "stack.sh"
 pytestmark = pytest.mark.integration
+
+
+def _client() -> PagewiseClient:
+    return stack_client(new_tenant("delivery"))
 
 
 def _notification(key: str) -> str:
@@ -70,7 +82,7 @@ def _assert_consistent(job_id: str, pages: int) -> None:
 
 
 def test_duplicate_notifications_give_one_execution() -> None:
-    client = stack_client(new_tenant("delivery"))
+    client = _client()
     created = client.create_job(SAMPLE)
     job_id, key = created["job_id"], created["upload"]["fields"]["key"]
     client.upload(created["upload"], SAMPLE)
@@ -80,11 +92,28 @@ def test_duplicate_notifications_give_one_execution() -> None:
         sqs.send_message(QueueUrl=queue, MessageBody=_notification(key))
     final = client.wait(job_id, timeout_seconds=180)
     assert final["details"]["processing_status"] == "completed", final["details"]
+    before = _database().original_files.find_one({"_id": ObjectId(job_id)})
     # The same message redelivered after the job finished (a visibility timeout that ran out).
     sqs.send_message(QueueUrl=queue, MessageBody=_notification(key))
-    time.sleep(3)
-    assert client.status(job_id)["details"]["processing_status"] == "completed"
+    # Ingest has handled it once the queue holds nothing, visible or in flight (the event
+    # source deletes a message its batch handled); nothing it did may show on the job.
+    wait_until(lambda: _queue_empty(queue), 60, "Ingest consumed the redelivered message")
+    after = _database().original_files.find_one({"_id": ObjectId(job_id)})
+    assert after is not None and before is not None
+    assert after["processing_status"] == "completed"
+    assert (after["updated_at"], after["status_history"]) == (
+        before["updated_at"],
+        before["status_history"],
+    )
     _assert_consistent(job_id, pages=2)
+
+
+def _queue_empty(url: str) -> bool:
+    counts = aws_client("sqs").get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return all(int(value) == 0 for value in counts.values())
 
 
 @contextmanager
@@ -124,7 +153,7 @@ def _mongo_down() -> Iterator[None]:
 
 
 def test_an_upload_that_cannot_be_ingested_is_dead_lettered_then_redriven() -> None:
-    client = stack_client(new_tenant("delivery"))
+    client = _client()
     created = client.create_job(SAMPLE)
     job_id = created["job_id"]
     queue = outputs()["UploadsQueueUrl"]
@@ -147,16 +176,53 @@ def test_an_upload_that_cannot_be_ingested_is_dead_lettered_then_redriven() -> N
 
 
 def test_mongodb_restarting_during_a_job_loses_nothing() -> None:
-    client = stack_client(new_tenant("delivery"))
+    client = _client()
     created = client.create_job(SAMPLE)
     job_id = created["job_id"]
     client.upload(created["upload"], SAMPLE)
-    deadline = time.monotonic() + 60
-    while client.status(job_id)["details"]["processing_status"] in ("awaiting_upload", "queued"):
-        assert time.monotonic() < deadline, "the job never started"
-        time.sleep(0.1)
+    wait_until(
+        lambda: (
+            client.status(job_id)["details"]["processing_status"]
+            not in ("awaiting_upload", "queued")
+        ),
+        60,
+        "the job started",
+    )
+    # Down for longer than the functions' own MongoDB timeout (MONGODB_TIMEOUT_MS, 5 s): a
+    # step must fail on it and be retried by the state machine; MongoDB comes back once the
+    # execution's history shows that failure (the API itself needs MongoDB, the history not).
     with _mongo_down():
-        time.sleep(3)
+        failure = wait_until(
+            lambda: _mongo_failure(job_id), 120, "a step failed on MongoDB being down"
+        )
     final = client.wait(job_id, timeout_seconds=240)
     assert final["details"]["processing_status"] == "completed", final["details"]
     _assert_consistent(job_id, pages=2)
+    # The failed attempt was retried: its state was scheduled again after it and succeeded.
+    events = _history(job_id)
+    later = [event for event in events if event["id"] > failure["id"]]
+    assert any(event["type"] == "TaskScheduled" for event in later), failure
+    assert any(event["type"] == "TaskSucceeded" for event in later), failure
+
+
+MONGO_ERRORS = (
+    "ServerSelectionTimeoutError",
+    "AutoReconnect",
+    "NetworkTimeout",
+    "ConnectionFailure",
+)
+
+
+def _history(job_id: str) -> list[dict[str, Any]]:
+    sfn = aws_client("stepfunctions")
+    arn = outputs()["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{job_id}"
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+    return [event for page in pages for event in page["events"]]
+
+
+def _mongo_failure(job_id: str) -> dict[str, Any] | None:
+    for event in _history(job_id):
+        details = event.get("taskFailedEventDetails") or {}
+        if event["type"] == "TaskFailed" and details.get("error") in MONGO_ERRORS:
+            return event
+    return None

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.stack import LOCALSTACK_PORT, MONGO_PORT, require_stack
+from tests.support.tools import commands, installed
 
 ROOT = Path(__file__).resolve().parents[2]
 PID_FILES = [
@@ -39,7 +39,7 @@ def _descendants(roots: set[int]) -> set[int]:
     return found
 
 
-@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
+@installed(commands("ss"), "ss (iproute2)")
 def test_everything_the_stack_started_listens_on_loopback_only() -> None:
     require_stack()
     if not all(path.exists() for path in PID_FILES):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import requests
+from pagewise.logic.keys import tenant_part
 
 from tests.stack import require_stack, stack_client
 
@@ -29,14 +30,16 @@ def _post(upload: dict[str, Any], fields: dict[str, str], data: bytes) -> reques
 
 def test_the_policy_pins_key_type_and_size(upload: dict[str, Any]) -> None:
     fields = upload["fields"]
-    assert fields["key"].startswith("uploads/integration-policy/")
+    assert fields["key"].startswith(f"uploads/{tenant_part('integration-policy')}/")
     assert fields["Content-Type"] == "application/pdf"
     assert upload["max_bytes"] > 0
 
 
 def test_another_key_is_refused(upload: dict[str, Any]) -> None:
     fields = dict(upload["fields"])
-    fields["key"] = fields["key"].replace("integration-policy", "someone-else")
+    fields["key"] = fields["key"].replace(
+        tenant_part("integration-policy"), tenant_part("someone-else")
+    )
     response = _post(upload, fields, CONTENT)
     assert response.status_code == 403
     assert "Policy Condition failed" in response.text

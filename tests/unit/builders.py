@@ -13,6 +13,7 @@ from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import Workflow
 from pagewise.logic.jobs import JobService
+from pagewise.logic.keys import upload_key
 from pagewise.models import Job, JobStatus
 from pagewise.settings import ApiSettings, JwtSettings
 from pymongo.database import Database
@@ -33,7 +34,7 @@ def a_job(
         file_name=fields.pop("file_name", "contract.pdf"),
         content_type="application/pdf",
         file_size=100,
-        upload_key=f"uploads/{tenant}/{job_id}/contract.pdf",
+        upload_key=upload_key(tenant, job_id, "contract.pdf"),
         processing_status=status,
         created_at=now,
         updated_at=now,
@@ -87,6 +88,7 @@ def a_job_service(
     *,
     upload_max_bytes: int,
     retention_days: int = 0,
+    max_active_jobs_per_tenant: int = 10,
 ) -> JobService:
     """The API's job service on the unit tests' MongoDB and moto."""
     return JobService(
@@ -99,4 +101,5 @@ def a_job_service(
         upload_expiry_seconds=900,
         download_expiry_seconds=60,
         retention_days=retention_days,
+        max_active_jobs_per_tenant=max_active_jobs_per_tenant,
     )

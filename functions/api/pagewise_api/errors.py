@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pagewise.logic.jobs import InvalidRequest
+from pagewise.logic.jobs import FileTooLarge, InvalidRequest, TooManyActiveJobs
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pagewise_api.auth import AuthUnavailable, Unauthorized
@@ -21,6 +21,19 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorResponse},
     503: {"model": ErrorResponse},
 }
+# The routes that create a job can also be refused for fair use.
+CREATE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorResponse,
+        "description": "too_many_active_jobs: the tenant has its share of jobs not yet final.",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}
 
 
 def _request_id(request: Request) -> str | None:
@@ -29,9 +42,16 @@ def _request_id(request: Request) -> str | None:
     return str(request_id) if request_id else None
 
 
-def error_response(request: Request, status: int, code: str, message: str) -> JSONResponse:
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorResponse(error_code=code, message=message, request_id=_request_id(request))
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
@@ -49,6 +69,20 @@ async def _auth_unavailable(request: Request, _: AuthUnavailable) -> JSONRespons
 
 async def _invalid(request: Request, error: InvalidRequest) -> JSONResponse:
     return error_response(request, 422, "invalid_request", str(error))
+
+
+async def _file_too_large(request: Request, error: FileTooLarge) -> JSONResponse:
+    return error_response(request, 413, "file_too_large", str(error))
+
+
+async def _too_many_active_jobs(request: Request, error: TooManyActiveJobs) -> JSONResponse:
+    return error_response(
+        request,
+        429,
+        "too_many_active_jobs",
+        str(error),
+        headers={"Retry-After": str(error.retry_after_seconds)},
+    )
 
 
 async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -72,6 +106,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.exception_handler(Unauthorized)(_unauthorized)
     app.exception_handler(AuthUnavailable)(_auth_unavailable)
     app.exception_handler(InvalidRequest)(_invalid)
+    app.exception_handler(TooManyActiveJobs)(_too_many_active_jobs)
+    app.exception_handler(FileTooLarge)(_file_too_large)
     app.exception_handler(RequestValidationError)(_validation)
     # Starlette's base class: also routing's 404/405 and FastAPI's 400 for unparsable bodies.
     app.exception_handler(StarletteHTTPException)(_http)

@@ -59,6 +59,16 @@ class WorkflowView(BaseModel):
     stop_date: datetime | None
 
 
+class CeleryView(BaseModel):
+    """The old service's ``celery`` block, kept for the dashboards that read it: the same
+    values as ``workflow``'s fields of the same names."""
+
+    state: str
+    ready: bool
+    succeeded: bool
+    failed: bool
+
+
 class JobDetails(BaseModel):
     processing_status: str
     current_page: int
@@ -83,6 +93,7 @@ class JobDetails(BaseModel):
 class JobStatusResponse(BaseModel):
     job_id: str
     workflow: WorkflowView
+    celery: CeleryView = Field(description="Deprecated alias of workflow (the old service's).")
     details: JobDetails
     download_url: str | None
 

@@ -113,6 +113,9 @@ class Job(BaseModel):
     content_type: str
     file_size: int
     upload_key: str
+    # Ingest's copy of the upload (keys.source_key), set when the job is queued: the file
+    # every step reads. None on jobs queued before the copy existed: they read upload_key.
+    source_key: str | None = None
     source_language: str | None = None
     # The language the first OCR'd pages were found in: later pages of the document start
     # from it instead of probing (set once by OcrPage; the declared source_language wins).
@@ -148,6 +151,12 @@ class Job(BaseModel):
     notify_email_verified: bool = False
     callback_url: str | None = None
     notifications: NotificationRecord = Field(default_factory=NotificationRecord)
+
+    @property
+    def document_key(self) -> str:
+        """The file the pipeline reads: the checked copy, never the uploads/ key a reused
+        upload form could overwrite."""
+        return self.source_key or self.upload_key
 
     @property
     def email_recipient(self) -> str | None:

@@ -106,6 +106,9 @@ class ApiSettings(StoreSettings):
     allow_local_callbacks: bool = Field(default=False, alias="ALLOW_LOCAL_CALLBACKS")
     # RetentionDays: jobs expire this many days after creation (0: never).
     retention_days: int = Field(default=0, alias="RETENTION_DAYS", ge=0)
+    # Fair use (template MaxActiveJobsPerTenant): jobs not yet final per tenant, awaiting
+    # upload included; beyond it POST answers 429 too_many_active_jobs with Retry-After.
+    max_active_jobs_per_tenant: int = Field(default=10, alias="MAX_ACTIVE_JOBS_PER_TENANT", ge=1)
 
 
 class IngestSettings(StoreSettings):

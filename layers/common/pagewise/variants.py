@@ -49,8 +49,16 @@ def output_file_name(file_name: str, variant: Variant) -> str:
 
 
 def output_key(tenant: str, job_id: str, file_name: str, variant: Variant) -> str:
-    return f"outputs/{tenant}/{job_id}/{output_file_name(file_name, variant)}"
+    """The output's S3 key: the tenant encoded, the name sanitised and bounded in bytes
+    (pagewise.logic.keys), whatever the token's subject and the upload's name."""
+    from pagewise.logic.keys import output_file_name as key_name
+    from pagewise.logic.keys import tenant_part
+
+    name = key_name(file_name, OUTPUT_KINDS[variant].suffix)
+    return f"outputs/{tenant_part(tenant)}/{job_id}/{name}"
 
 
 def preview_key(tenant: str, job_id: str, page: int, kind: PreviewKind) -> str:
-    return f"outputs/{tenant}/{job_id}/previews/page-{page:05d}-{kind}.png"
+    from pagewise.logic.keys import tenant_part
+
+    return f"outputs/{tenant_part(tenant)}/{job_id}/previews/page-{page:05d}-{kind}.png"

@@ -71,4 +71,5 @@ def job_service_for(settings: ApiSettings) -> JobService:
         download_expiry_seconds=settings.download_expiry_seconds,
         allow_local_callbacks=settings.allow_local_callbacks,
         retention_days=settings.retention_days,
+        max_active_jobs_per_tenant=settings.max_active_jobs_per_tenant,
     )

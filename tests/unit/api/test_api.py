@@ -6,19 +6,23 @@ import base64
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from pagewise.data.jobs import JobRepository
+from pagewise.models import JobStatus
 from pagewise_api.main import create_app
 from pymongo.database import Database
 
 from tests.unit.builders import (
     AUDIENCE,
     ISSUER,
+    a_job,
     a_job_service,
     a_token,
     api_settings,
@@ -26,12 +30,21 @@ from tests.unit.builders import (
 )
 
 MAX_BYTES = 1_000_000
+MAX_ACTIVE_JOBS = 3
+ONE_SHOT_MAX_BYTES = 50_000
 
 
 @pytest.fixture
 def api(db: Database[dict[str, Any]], aws: dict[str, str]) -> Iterator[TestClient]:
-    settings = api_settings(aws, UPLOAD_MAX_BYTES=str(MAX_BYTES), MAX_REQUEST_BYTES="200000")
-    service = a_job_service(db, aws, upload_max_bytes=MAX_BYTES)
+    settings = api_settings(
+        aws,
+        UPLOAD_MAX_BYTES=str(MAX_BYTES),
+        MAX_REQUEST_BYTES="200000",
+        ONE_SHOT_MAX_BYTES=str(ONE_SHOT_MAX_BYTES),
+    )
+    service = a_job_service(
+        db, aws, upload_max_bytes=MAX_BYTES, max_active_jobs_per_tenant=MAX_ACTIVE_JOBS
+    )
     with TestClient(create_app(settings, hs256_settings(), service)) as client:
         yield client
 
@@ -108,7 +121,7 @@ def test_create_returns_a_presigned_post_pinned_to_the_tenant_key(api: TestClien
     assert body["document_id"] == body["job_id"]
     assert body["status_url"] == f"/api/v1/jobs/{body['job_id']}"
     fields = body["upload"]["fields"]
-    assert fields["key"] == f"uploads/alice/{body['job_id']}/contrato.pdf"
+    assert fields["key"] == f"uploads/YWxpY2U/{body['job_id']}/contrato.pdf"
     assert fields["Content-Type"] == "application/pdf"
     policy = json.loads(base64.b64decode(fields["policy"]))
     assert ["content-length-range", 1, MAX_BYTES] in policy["conditions"]
@@ -139,7 +152,7 @@ def test_file_names_cannot_escape_the_job_prefix(api: TestClient, name: str) -> 
     assert response.status_code == 201
     body = response.json()
     key = body["upload"]["fields"]["key"]
-    prefix = f"uploads/alice/{body['job_id']}/"
+    prefix = f"uploads/YWxpY2U/{body['job_id']}/"
     assert key.startswith(prefix)
     rest = key[len(prefix) :]
     assert "/" not in rest and "\\" not in rest and ".." not in rest
@@ -360,3 +373,175 @@ def test_the_job_records_whether_the_tokens_email_is_verified(
     assert stored.notify_email == "alice@example.com"
     assert stored.notify_email_verified is verified
     assert stored.email_recipient == ("alice@example.com" if verified else None)
+
+
+def test_the_status_keeps_the_old_celery_block_as_an_alias_of_workflow(api: TestClient) -> None:
+    token = a_token("dashboard")
+    job_id = _create(api, token).json()["job_id"]
+    body = api.get(f"/api/v1/jobs/{job_id}", headers=_auth(token)).json()
+    assert body["celery"] == {
+        key: body["workflow"][key] for key in ("state", "ready", "succeeded", "failed")
+    }
+    assert body["celery"]["state"] == "PENDING" and body["celery"]["ready"] is False
+
+
+def test_list_pages_never_skip_jobs_created_in_the_same_millisecond(
+    api: TestClient, db: Database[dict[str, Any]]
+) -> None:
+    moment = datetime.now(UTC).replace(microsecond=123000)
+    repository = JobRepository(db)
+    same_time = [a_job("ties", created_at=moment) for _ in range(5)]
+    for job in same_time:
+        repository.insert(job)
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        query = "limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = api.get(f"/api/v1/jobs?{query}", headers=_auth(a_token("ties"))).json()
+        seen += [job["job_id"] for job in page["jobs"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(job.job_id for job in same_time)
+    assert len(seen) == len(set(seen)) == 5
+
+
+# ------------------------------------------------------------------------- keys and names (6)
+
+LONG_SUB = "s" * 255  # OpenID Connect's longest subject
+
+
+def test_a_long_unicode_file_name_never_makes_a_key_over_s3s_limit(api: TestClient) -> None:
+    name = "契" * 84 + ".pdf"  # 256 UTF-8 bytes
+    response = _create(api, a_token(LONG_SUB), file_name=name[1:])  # 253 bytes: accepted
+    assert response.status_code == 201, response.text
+    key = response.json()["upload"]["fields"]["key"]
+    assert len(key.encode()) <= 1024 and key.endswith(".pdf")
+    too_long = _create(api, a_token(LONG_SUB), file_name=name)
+    assert too_long.status_code == 422
+    assert "bytes" in too_long.json()["message"]
+
+
+def test_the_one_shot_upload_caps_the_file_name(api: TestClient) -> None:
+    response = api.post(
+        "/api/v1/jobs/upload",
+        headers=_auth(a_token()),
+        files={"file": ("a" * 300 + ".pdf", b"%PDF-1.7\n" + b"%" * 100, "application/pdf")},
+    )
+    assert response.status_code == 422, response.text
+    assert "file_name" in response.json()["message"]
+
+
+def _completed_job(db: Database[dict[str, Any]], tenant: str, file_name: str) -> str:
+    job = a_job(tenant, JobStatus.COMPLETED, file_name=file_name)
+    job = job.model_copy(update={"output_pdf_path": f"outputs/x/{job.job_id}/out.pdf"})
+    JobRepository(db).insert(job)
+    return job.job_id
+
+
+def test_the_download_name_is_rfc_6266_encoded(
+    api: TestClient, db: Database[dict[str, Any]]
+) -> None:
+    job_id = _completed_job(db, "alice", 'Contrato "final"\r\nX-Evil: 1 — São Paulo.pdf')
+    response = api.get(
+        f"/api/v1/jobs/{job_id}/download", headers=_auth(a_token()), follow_redirects=False
+    )
+    assert response.status_code == 307
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    (disposition,) = query["response-content-disposition"]
+    assert disposition.isascii() and "\r" not in disposition and "\n" not in disposition
+    kind, fallback, extended = (part.strip() for part in disposition.split(";"))
+    assert kind == "attachment"
+    assert fallback == 'filename="Contrato _final_ X-Evil_ 1 _ S_o Paulo_translated.pdf"'
+    assert extended.startswith("filename*=UTF-8''")
+    assert unquote(extended.removeprefix("filename*=UTF-8''")) == (
+        'Contrato "final" X-Evil: 1 — São Paulo_translated.pdf'
+    )
+
+
+# ---------------------------------------------------------------- any tenant id in a key (7)
+
+
+@pytest.mark.parametrize("subject", ["john+test@example.com", "org/alice", "Zoë %2F+ x"])
+def test_any_subject_gets_its_one_shot_upload_queued(api: TestClient, subject: str) -> None:
+    token = a_token(subject)
+    response = api.post(
+        "/api/v1/jobs/upload",
+        headers=_auth(token),
+        files={"file": ("scan.pdf", b"%PDF-1.7\n" + b"%" * 100, "application/pdf")},
+    )
+    assert response.status_code == 201, response.text
+    job_id = response.json()["job_id"]
+    status = api.get(f"/api/v1/jobs/{job_id}", headers=_auth(token)).json()
+    assert status["details"]["processing_status"] == "queued"
+    assert status["workflow"]["execution_arn"].endswith(f":{job_id}")
+
+
+# ------------------------------------------------------------------------------ fair use (5)
+
+
+def test_jobs_beyond_the_active_limit_are_429_until_one_ends(api: TestClient) -> None:
+    busy = a_token("busy")
+    created = [_create(api, busy) for _ in range(MAX_ACTIVE_JOBS)]
+    assert [response.status_code for response in created] == [201] * MAX_ACTIVE_JOBS
+    refused = _create(api, busy)
+    assert refused.status_code == 429
+    assert refused.json()["error_code"] == "too_many_active_jobs"
+    assert int(refused.headers["Retry-After"]) > 0
+    one_shot = api.post(
+        "/api/v1/jobs/upload",
+        headers=_auth(busy),
+        files={"file": ("scan.pdf", b"%PDF-1.7\n" + b"%" * 100, "application/pdf")},
+    )
+    assert one_shot.status_code == 429 and "Retry-After" in one_shot.headers
+    assert one_shot.json()["error_code"] == "too_many_active_jobs"
+    assert _create(api, a_token("someone-else")).status_code == 201  # per tenant
+    first = created[0].json()["job_id"]
+    assert api.delete(f"/api/v1/jobs/{first}", headers=_auth(busy)).json()["outcome"] == (
+        "cancelled"
+    )
+    assert _create(api, busy).status_code == 201  # a final job no longer counts
+
+
+def test_an_abandoned_upload_stops_counting_once_its_link_expired(
+    api: TestClient, db: Database[dict[str, Any]]
+) -> None:
+    from datetime import timedelta
+
+    from bson import ObjectId
+
+    busy = a_token("abandoner")
+    ids = [_create(api, busy).json()["job_id"] for _ in range(MAX_ACTIVE_JOBS)]
+    assert _create(api, busy).status_code == 429
+    long_ago = datetime.now(UTC) - timedelta(minutes=21)
+    db.original_files.update_one({"_id": ObjectId(ids[0])}, {"$set": {"created_at": long_ago}})
+    assert _create(api, busy).status_code == 201
+
+
+def test_a_one_shot_file_over_its_limit_is_413_as_documented(api: TestClient) -> None:
+    """Under the request limit (so the app sees it) but over the one-shot file limit."""
+    response = api.post(
+        "/api/v1/jobs/upload",
+        headers=_auth(a_token()),
+        files={"file": ("big.pdf", b"%PDF-1.7\n" + b"%" * ONE_SHOT_MAX_BYTES, "application/pdf")},
+    )
+    assert response.status_code == 413, response.text
+    assert response.json()["error_code"] == "file_too_large"
+    assert "presigned" in response.json()["message"]
+
+
+def test_cancelling_a_running_job_stops_its_execution(api: TestClient) -> None:
+    import boto3
+
+    created = api.post(
+        "/api/v1/jobs/upload",
+        headers=_auth(a_token()),
+        files={"file": ("scan.pdf", b"%PDF-1.7\n" + b"%" * 100, "application/pdf")},
+    ).json()
+    status = api.get(f"/api/v1/jobs/{created['job_id']}", headers=_auth(a_token())).json()
+    arn = status["workflow"]["execution_arn"]
+    sfn = boto3.client("stepfunctions")
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    deleted = api.delete(f"/api/v1/jobs/{created['job_id']}", headers=_auth(a_token()))
+    assert deleted.json()["outcome"] == "cancelled"
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"

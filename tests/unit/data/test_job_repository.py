@@ -89,7 +89,7 @@ def test_listing_is_per_tenant_newest_first_with_a_cursor(db: Database[dict[str,
         jobs.insert(job)
     first = jobs.list_for_tenant("alice", 2, None)
     assert [job.job_id for job in first] == [mine[4].job_id, mine[3].job_id]
-    rest = jobs.list_for_tenant("alice", 10, first[-1].created_at)
+    rest = jobs.list_for_tenant("alice", 10, (first[-1].created_at, first[-1].job_id))
     assert [job.job_id for job in rest] == [mine[2].job_id, mine[1].job_id, mine[0].job_id]
 
 

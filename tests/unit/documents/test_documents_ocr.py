@@ -47,6 +47,7 @@ from pagewise.documents.ocr.raster import Raster
 from pagewise.documents.ocr.reader import osd_rotation
 from pagewise.documents.ocr.text_layer import TextLayer, is_usable_text_layer, ocr_reason
 
+from tests.support.tools import file_exists, installed
 from tests.unit.conftest import SpyEngine
 
 EngineCalls = tuple[SpyEngine, Callable[[], list[str]]]
@@ -487,7 +488,7 @@ def test_default_languages_are_the_shipped_packs():
 
 
 @needs_engine
-@pytest.mark.skipif(not Path(DEJAVU_SANS).exists(), reason="fonts-dejavu-core is not installed")
+@installed(file_exists(DEJAVU_SANS), "fonts-dejavu-core")
 def test_unmapped_font_is_ocrd():
     text = "El arrendatario pagará la renta mensual dentro del plazo pactado."
     data = unmapped_font_pdf(text)

@@ -22,13 +22,13 @@ from pagewise.documents.render import (
 )
 from pagewise.documents.render import fonts as render_fonts
 
+from tests.support.tools import commands, file_exists, installed
+
 NOTE = "Not translated: no LLM is configured; this is the source text."
-HAVE_DEJAVU = Path(render.SYSTEM_DEJAVU_DIR, "DejaVuSans.ttf").is_file()
-needs_dejavu = pytest.mark.skipif(not HAVE_DEJAVU, reason="no DejaVu fonts on this machine")
-needs_poppler = pytest.mark.skipif(
-    not all(shutil.which(tool) for tool in ("pdftoppm", "pdftotext", "pdffonts")),
-    reason="poppler-utils not installed",
+needs_dejavu = installed(
+    file_exists(Path(render.SYSTEM_DEJAVU_DIR, "DejaVuSans.ttf")), "fonts-dejavu-core"
 )
+needs_poppler = installed(commands("pdftoppm", "pdftotext", "pdffonts"), "poppler-utils")
 
 LEGAL_1 = (
     "The lessee, Señor Müller, shall keep the contraseña; acción <b>&amp; more</b> if a < b & c."

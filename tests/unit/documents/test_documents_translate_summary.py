@@ -18,6 +18,8 @@ from pagewise.documents.translate import (
     translate_offline,
 )
 
+from tests.support.tools import installed
+
 REPO = Path(__file__).resolve().parents[3]
 
 
@@ -100,10 +102,8 @@ def test_offline_summary_result_is_labelled():
 
 SPANISH = "El arrendatario pagará la renta cada mes según el contrato."
 
-needs_apertium = pytest.mark.skipif(
-    apertium_pair("es") is None,
-    reason="Apertium with the Spanish-English pair is not installed "
-    "(bash scripts/install-system-deps.sh installs apertium and apertium-eng-spa)",
+needs_apertium = installed(
+    lambda: apertium_pair("es") is not None, "Apertium with its Spanish-English pair"
 )
 
 

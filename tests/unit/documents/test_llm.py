@@ -23,6 +23,7 @@ from pagewise.documents.llm import (
     LlmBadRequest,
     LlmConfig,
     LlmError,
+    LlmQuotaExceeded,
     LlmThrottled,
     LlmTranslator,
     LlmUnavailable,
@@ -247,7 +248,6 @@ def test_timeout_is_unavailable_and_bounded(fake: FakeOpenAI) -> None:
         (401, "llm_auth_failed", "API key"),
         (403, "llm_auth_failed", "HTTP 403"),
         (404, "llm_bad_request", "no model 'fake-model'"),
-        ({"status": 429, "code": "insufficient_quota"}, "llm_quota_exceeded", "quota"),
         ({"status": 400, "code": "content_filter"}, "llm_content_filtered", "content filter"),
         ({"status": 400, "code": "context_length_exceeded"}, "llm_bad_request", "too long"),
     ],
@@ -273,10 +273,29 @@ def test_api_key_never_appears_in_errors(fake: FakeOpenAI) -> None:
     assert API_KEY not in repr(make(fake).config)
 
 
+def test_an_exhausted_quota_is_retried_by_the_state_machine_not_failed_at_once(
+    fake: FakeOpenAI,
+) -> None:
+    """One tenant's burst can spend the account's quota; other tenants' jobs then wait with
+    backoff (the state machine's retrier for LlmQuotaExceeded) instead of failing at once."""
+    fake.fail_next({"status": 429, "code": "insufficient_quota"})
+    with pytest.raises(LlmQuotaExceeded) as caught:
+        make(fake).translate_page(PAGE, source_language="es", page_number=1)
+    assert not isinstance(caught.value, LlmBadRequest)
+    assert caught.value.error_code == "llm_quota_exceeded"
+    assert "quota" in caught.value.message
+    assert "LlmQuotaExceeded" in RETRYABLE_ERROR_NAMES
+
+
 def test_error_names_are_the_state_machine_contract() -> None:
-    assert RETRYABLE_ERROR_NAMES == ("LlmThrottled", "LlmUnavailable")
-    assert ALL_ERROR_NAMES == ("LlmThrottled", "LlmUnavailable", "LlmBadRequest")
-    for cls in (LlmThrottled, LlmUnavailable, LlmBadRequest):
+    assert RETRYABLE_ERROR_NAMES == ("LlmThrottled", "LlmUnavailable", "LlmQuotaExceeded")
+    assert ALL_ERROR_NAMES == (
+        "LlmThrottled",
+        "LlmUnavailable",
+        "LlmQuotaExceeded",
+        "LlmBadRequest",
+    )
+    for cls in (LlmThrottled, LlmUnavailable, LlmQuotaExceeded, LlmBadRequest):
         assert issubclass(cls, LlmError)
         error = cls("A message for a person.", "llm_custom")
         copy = pickle.loads(pickle.dumps(error))

@@ -196,7 +196,7 @@ def case_create_job(world: World) -> None:
     assert body["status"] == "awaiting_upload"
     assert body["status_url"].endswith(f"/api/v1/jobs/{body['job_id']}")
     assert body["upload"]["fields"]["key"] == (
-        f"uploads/{generate.TENANT}/{body['job_id']}/{generate.FILE_NAME}"
+        generate.upload_key(generate.TENANT, body["job_id"], generate.FILE_NAME)
     )
     created = world.pipeline.jobs.get(body["job_id"])
     assert created is not None and created.source_language == "es"

@@ -120,6 +120,11 @@ def test_state_machine_runs_the_pipeline_in_order_and_catches_failures() -> None
     assert states["TranslatePages"]["MaxConcurrency"] == 3
     translate = states["TranslatePages"]["ItemProcessor"]["States"]["TranslatePage"]
     assert {"LlmThrottled", "LlmUnavailable"} <= set(translate["Retry"][0]["ErrorEquals"])
+    # An exhausted LLM quota (one tenant's burst) waits with a long backoff before failing.
+    for step in (translate, states["Summarise"]):
+        (quota,) = [r for r in step["Retry"] if "LlmQuotaExceeded" in r["ErrorEquals"]]
+        assert quota["MaxAttempts"] >= 3 and quota["IntervalSeconds"] >= 30
+        assert quota["JitterStrategy"] == "FULL"
 
 
 def _tasks(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from pagewise.data.jobs import JobRepository
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
@@ -113,3 +114,39 @@ def test_llm_errors_after_the_retry_budget_have_their_codes() -> None:
     )
     assert describe_failure("LlmThrottled", None)[0] == "llm_throttled"
     assert describe_failure("Runtime.ExitError", None)[0] == "internal_error"
+
+
+def test_prepare_counts_the_pages_before_measuring_them(
+    db: Database[dict[str, Any]], aws: dict[str, str]
+) -> None:
+    """A document over the page limit fails as too_many_pages at once: measuring every page
+    of a 10,000-page PDF first ran past Prepare's timeout."""
+    import pymupdf
+
+    settings = PipelineSettings.model_validate(
+        {"MONGODB_URI": "mongodb://unused", "UPLOADS_BUCKET": aws["bucket"], "MAX_PAGES": "2"}
+    )
+    pipeline = Pipeline(
+        settings,
+        JobRepository(db),
+        PageRepository(db),
+        ResultRepository(db),
+        DocumentStore(aws["bucket"]),
+    )
+    with pymupdf.open() as document:
+        document.new_page()
+        document.new_page()
+        document.new_page(width=14400, height=14400)  # 3.6 gigapixels at 300 dpi
+        data = document.tobytes()
+    job = a_job(status=JobStatus.QUEUED)
+    pipeline.jobs.insert(job)
+    pipeline.store.write(job.upload_key, data, "application/pdf")
+    with pytest.raises(JobFailed):
+        pipeline.prepare(job.job_id)
+    failed = pipeline.jobs.get(job.job_id)
+    assert failed is not None and failed.error_code == "too_many_pages"
+
+
+def test_an_llm_quota_still_exhausted_after_the_retries_fails_as_llm_quota_exceeded() -> None:
+    code, message = describe_failure("LlmQuotaExceeded", _cause("LlmQuotaExceeded", "x"))
+    assert code == "llm_quota_exceeded" and "quota" in message

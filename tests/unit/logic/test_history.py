@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 from pagewise.data.workflow import Workflow
 from pagewise.logic.history import execution_timeline
-from pagewise.logic.timeline import MAX_CAUSE_CHARS, short_cause
+from pagewise.logic.timeline import MAX_CAUSE_CHARS, public_cause
 
 T0 = datetime(2026, 3, 2, 9, 30, 0, tzinfo=UTC)
 TRACE = ['  File "/opt/python/pagewise/logic/pipeline.py", line 88, in translate_page']
@@ -239,7 +239,7 @@ def test_a_failure_caught_inside_a_map_names_the_page_and_its_error() -> None:
     assert failed.status == "failed"  # caught by its Catch: it exited, but failed
     assert failed.error == "JobFailed"
     # The Lambda's JSON cause is cut down to its message: no stack trace.
-    assert failed.cause == "page_too_large: Page 2 is 40000 x 40000 pixels"
+    assert failed.cause == "Page 2 is 40000 x 40000 pixels"
     assert failed.duration_ms == 901 - 405
     assert runs["OcrPageFailed[page 2]"].status == "succeeded"
     gave_up = runs["OcrPageGaveup[page 2]"]
@@ -249,11 +249,11 @@ def test_a_failure_caught_inside_a_map_names_the_page_and_its_error() -> None:
     assert (aborted.status, aborted.exited_at, aborted.error) == ("aborted", None, None)
     ocr_map = runs["OcrPages"]
     assert ocr_map.status == "failed"
-    assert ocr_map.cause == "page_too_large: Page 2 is 40000 x 40000 pixels"
+    assert ocr_map.cause == "Page 2 is 40000 x 40000 pixels"
     assert runs["MarkFailed"].status == "succeeded"
     job_failed = runs["JobFailed"]
     assert (job_failed.status, job_failed.error) == ("failed", "JobFailed")
-    assert job_failed.cause is not None and job_failed.cause.startswith("The job failed")
+    assert job_failed.cause == "The job failed; its status shows why."
 
 
 def test_a_running_execution_shows_the_attempt_waiting_for_its_retry() -> None:
@@ -389,22 +389,39 @@ def test_no_events_is_an_empty_running_timeline() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cause", "expected"),
+    ("error", "cause", "expected"),
     [
-        (None, None),
-        ("", None),
-        ("plain words", "plain words"),
-        ('{"errorMessage": "boom", "stackTrace": ["x"]}', "boom"),
-        ('{"no": "message"}', '{"no": "message"}'),
-        ("[1, 2]", "[1, 2]"),
+        (None, None, None),
+        (
+            "JobFailed",
+            '{"errorMessage": "too_many_pages: 900 pages", "stackTrace": ["x"]}',
+            "900 pages",
+        ),
+        (
+            "JobFailed",
+            "The job failed; see original_files.",
+            "The job failed; its status shows why.",
+        ),
+        (
+            "LlmThrottled",
+            THROTTLED,
+            "The translation service kept refusing requests (rate limit); try again later.",
+        ),
+        (
+            "KeyError",
+            "'s3://bucket/key'",
+            "Processing failed unexpectedly (KeyError). The error has been logged.",
+        ),
     ],
 )
-def test_causes_keep_only_the_message(cause: str | None, expected: str | None) -> None:
-    assert short_cause(cause) == expected
+def test_causes_are_the_user_facing_message(
+    error: str | None, cause: str | None, expected: str | None
+) -> None:
+    assert public_cause(error, cause) == expected
 
 
 def test_a_long_cause_is_cut() -> None:
-    cut = short_cause("x" * 5000)
+    cut = public_cause("JobFailed", "internal_error: " + "x" * 5000)
     assert cut is not None and len(cut) == MAX_CAUSE_CHARS and cut.endswith("…")
 
 
@@ -444,3 +461,32 @@ def test_workflow_history_reads_every_page(monkeypatch: pytest.MonkeyPatch) -> N
         assert execution_timeline(events).status == "SUCCEEDED"
         assert workflow.history(ARN) is None  # no such execution
         stub.assert_no_pending_responses()
+
+
+# ------------------------------------------------------------- what /history may tell a caller
+
+INTERNAL = _lambda_error(
+    "ServerSelectionTimeoutError",
+    "mongo-7.internal.example:27017: timed out reading s3://pagewise-uploads-prod/uploads/x",
+)
+
+
+def test_history_returns_the_user_facing_message_never_the_raw_cause() -> None:
+    events = [
+        _event(1, 0, 0, "ExecutionStarted", input='{"job_id": "6b0b0feb7d81b5b5601988f8"}'),
+        _event(2, 1, 10, "TaskStateEntered", name="Prepare", input="{}"),
+        _event(3, 2, 20, "TaskScheduled"),
+        _event(4, 3, 30, "TaskStarted"),
+        _event(5, 4, 900, "TaskFailed", error="ServerSelectionTimeoutError", cause=INTERNAL),
+        _event(6, 5, 910, "ExecutionFailed", error="ServerSelectionTimeoutError", cause=INTERNAL),
+    ]
+    timeline = execution_timeline(events)
+    (prepare,) = timeline.states
+    for cause in (prepare.cause, timeline.cause):
+        assert cause is not None
+        assert "internal.example" not in cause and "pagewise-uploads-prod" not in cause
+        assert cause == "Processing failed unexpectedly (ServerSelectionTimeoutError). " + (
+            "The error has been logged."
+        )
+    # The error's name stays: it is what an operator searches the logs for.
+    assert prepare.error == timeline.error == "ServerSelectionTimeoutError"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote_plus
 
 import boto3
+import pytest
 from pagewise.data.jobs import JobRepository
 from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import Workflow
 from pagewise.logic.ingest import accept_upload, parse_upload_key
+from pagewise.logic.keys import object_key_from_event, upload_key
 from pagewise.models import JobStatus
 from pymongo.database import Database
 
@@ -27,10 +30,32 @@ def _executions(aws: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def test_parse_upload_key_reads_tenant_and_job() -> None:
-    assert parse_upload_key("uploads/alice/abc/my+file.pdf") == ("alice", "abc")
-    assert parse_upload_key("uploads/alice/abc/my%20file.pdf") == ("alice", "abc")
-    assert parse_upload_key("outputs/alice/abc/x.pdf") is None
-    assert parse_upload_key("uploads/alice/x.pdf") is None
+    assert parse_upload_key("uploads/YWxpY2U/abc/my file.pdf") == ("YWxpY2U", "abc")
+    assert parse_upload_key("outputs/YWxpY2U/abc/x.pdf") is None
+    assert parse_upload_key("uploads/YWxpY2U/x.pdf") is None
+
+
+def test_an_event_key_is_decoded_exactly_once() -> None:
+    # S3 form-encodes keys in its notifications: a space is "+", a "+" is "%2B".
+    assert object_key_from_event("uploads/YWxpY2U/abc/my+file%2B1.pdf") == (
+        "uploads/YWxpY2U/abc/my file+1.pdf"
+    )
+    assert object_key_from_event("uploads/x/abc/a%252B.pdf") == "uploads/x/abc/a%2B.pdf"
+
+
+@pytest.mark.parametrize("tenant", ["john+test@example.com", "org/alice", "é" * 200])
+def test_any_tenant_id_is_ingested_through_its_event(
+    db: Database[dict[str, Any]], aws: dict[str, str], tenant: str
+) -> None:
+    jobs, store, workflow = _parts(db, aws)
+    job = a_job(tenant)
+    job = job.model_copy(update={"upload_key": upload_key(tenant, job.job_id, "a b+c.pdf")})
+    jobs.insert(job)
+    store.write(job.upload_key, PDF, "application/pdf")
+    event_key = quote_plus(job.upload_key, safe="/")  # as S3 sends it
+    outcome = accept_upload(object_key_from_event(event_key), jobs, store, workflow, 1_000_000)
+    assert outcome.action == "started", outcome
+    assert jobs.get(job.job_id).processing_status == JobStatus.QUEUED  # type: ignore[union-attr]
 
 
 def test_an_upload_queues_the_job_and_starts_one_execution_named_by_it(
@@ -90,9 +115,24 @@ def test_unknown_foreign_and_final_jobs_are_ignored(
     failed = a_job(status=JobStatus.FAILED)
     jobs.insert(failed)
     store.write(failed.upload_key, PDF, "application/pdf")
-    foreign_key = failed.upload_key.replace("uploads/alice/", "uploads/mallory/")
+    foreign_key = failed.upload_key.replace("uploads/YWxpY2U/", "uploads/bWFsbG9yeQ/")
     store.write(foreign_key, PDF, "application/pdf")
-    for key in (failed.upload_key, foreign_key, "uploads/alice/0123456789abcdef01234567/x.pdf"):
+    for key in (failed.upload_key, foreign_key, "uploads/YWxpY2U/0123456789abcdef01234567/x.pdf"):
         assert accept_upload(key, jobs, store, workflow, 1_000_000).action == "ignored"
     assert accept_upload("outputs/x/y/z.pdf", jobs, store, workflow, 1).action == "ignored"
     assert _executions(aws) == []
+
+
+def test_the_pipeline_reads_the_copy_ingest_checked_not_a_later_upload(
+    db: Database[dict[str, Any]], aws: dict[str, str]
+) -> None:
+    jobs, store, workflow = _parts(db, aws)
+    job = a_job()
+    jobs.insert(job)
+    store.write(job.upload_key, PDF, "application/pdf")
+    assert accept_upload(job.upload_key, jobs, store, workflow, 1_000_000).action == "started"
+    store.write(job.upload_key, b"%PDF-1.7\nother bytes", "application/pdf")  # the form again
+    queued = jobs.get(job.job_id)
+    assert queued is not None and queued.document_key != queued.upload_key
+    assert store.read(queued.document_key) == PDF
+    assert not queued.document_key.startswith("uploads/")

@@ -52,7 +52,7 @@ def pipeline(
 
 def _queued_job(pipeline: Pipeline, **fields: Any) -> str:
     job = a_job(status=JobStatus.QUEUED, **fields)
-    job = job.model_copy(update={"upload_key": f"uploads/alice/{job.job_id}/contrato.pdf"})
+    job = job.model_copy(update={"upload_key": f"uploads/YWxpY2U/{job.job_id}/contrato.pdf"})
     pipeline.store.write(job.upload_key, SAMPLE_PDF.read_bytes(), "application/pdf")
     pipeline.jobs.insert(job)
     pipeline.prepare(job.job_id)

@@ -11,9 +11,10 @@ from pagewise.logic.jobs import InvalidRequest, NewJobRequest
 from pagewise.models import Job, Layout
 
 from pagewise_api.dependencies import Identity, JobServiceDep, OwnedJob, SettingsDep, Tenant
-from pagewise_api.errors import ERROR_RESPONSES
+from pagewise_api.errors import CREATE_RESPONSES, ERROR_RESPONSES
 from pagewise_api.routes import API, status_url
 from pagewise_api.schemas import (
+    CeleryView,
     CreateJobBody,
     CreateJobResponse,
     DeleteJobResponse,
@@ -77,18 +78,21 @@ def _details(job: Job) -> JobDetails:
     )
 
 
-def _encode_cursor(moment: datetime) -> str:
-    return base64.urlsafe_b64encode(moment.isoformat().encode()).decode()
+def _encode_cursor(job: Job) -> str:
+    """The last job of a page, by (created_at, job id): ties in created_at stay ordered."""
+    text = f"{job.created_at.isoformat()}|{job.job_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> datetime:
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
-        return datetime.fromisoformat(base64.urlsafe_b64decode(cursor.encode()).decode())
+        moment, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(moment), job_id
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidRequest("cursor is not valid") from error
 
 
-@router.post("", status_code=201, response_model=CreateJobResponse)
+@router.post("", status_code=201, response_model=CreateJobResponse, responses=CREATE_RESPONSES)
 def create_job(
     body: CreateJobBody, caller: Identity, request: Request, job_service: JobServiceDep
 ) -> CreateJobResponse:
@@ -110,7 +114,9 @@ def create_job(
     )
 
 
-@router.post("/upload", status_code=201, response_model=LegacyUploadResponse)
+@router.post(
+    "/upload", status_code=201, response_model=LegacyUploadResponse, responses=CREATE_RESPONSES
+)
 def upload_job(
     caller: Identity,
     request: Request,
@@ -172,7 +178,7 @@ def list_jobs(
             )
             for job in page
         ],
-        next_cursor=_encode_cursor(page[-1].created_at) if len(page) == limit else None,
+        next_cursor=_encode_cursor(page[-1]) if len(page) == limit else None,
     )
 
 
@@ -180,9 +186,11 @@ def list_jobs(
 def job_status(
     job: OwnedJob, job_service: JobServiceDep, settings: SettingsDep
 ) -> JobStatusResponse:
+    workflow = _workflow_view(job_service.execution(job), settings.region)
     return JobStatusResponse(
         job_id=job.job_id,
-        workflow=_workflow_view(job_service.execution(job), settings.region),
+        workflow=workflow,
+        celery=CeleryView.model_validate(workflow.model_dump(include=set(CeleryView.model_fields))),
         details=_details(job),
         download_url=job_service.download_url(job),
     )

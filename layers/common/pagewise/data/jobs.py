@@ -12,7 +12,7 @@ from bson.errors import InvalidId
 from pymongo import ReturnDocument
 from pymongo.database import Database
 
-from pagewise.models import TERMINAL_STATUSES, Job, JobStatus, statuses_before
+from pagewise.models import STATUS_ORDER, TERMINAL_STATUSES, Job, JobStatus, statuses_before
 
 LOG = logging.getLogger(__name__)
 
@@ -76,12 +76,43 @@ class JobRepository:
         document = self._collection.find_one({"_id": oid, "tenant": tenant})
         return _to_job(document) if document else None
 
-    def list_for_tenant(self, tenant: str, limit: int, before: datetime | None) -> list[Job]:
+    def list_for_tenant(
+        self, tenant: str, limit: int, after: tuple[datetime, str] | None
+    ) -> list[Job]:
+        """Newest first, ordered by (created_at, _id): jobs created in the same millisecond
+        have one order, so a page that ends among them resumes exactly after the last one
+        (``after``: that job's created_at and id; the index of ensure_indexes serves it)."""
         query: dict[str, Any] = {"tenant": tenant}
-        if before is not None:
-            query["created_at"] = {"$lt": before}
-        cursor = self._collection.find(query).sort("created_at", -1).limit(limit)
+        if after is not None:
+            moment, job_id = after
+            oid = _object_id(job_id)
+            if oid is None:
+                return []
+            query["$or"] = [
+                {"created_at": {"$lt": moment}},
+                {"created_at": moment, "_id": {"$lt": oid}},
+            ]
+        cursor = self._collection.find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit)
         return [_to_job(document) for document in cursor]
+
+    def count_active(self, tenant: str, awaiting_since: datetime, limit: int) -> int:
+        """The tenant's jobs not yet final, counted up to ``limit``: those at work, and those
+        awaiting their upload since ``awaiting_since`` (older ones' upload links expired: they
+        fail as upload_expired when next read). Served by the (tenant, processing_status,
+        created_at) index of ensure_indexes."""
+        at_work = [status for status in STATUS_ORDER if status not in TERMINAL_STATUSES]
+        at_work.remove(JobStatus.AWAITING_UPLOAD)
+        query = {
+            "tenant": tenant,
+            "$or": [
+                {"processing_status": {"$in": at_work}},
+                {
+                    "processing_status": JobStatus.AWAITING_UPLOAD,
+                    "created_at": {"$gte": awaiting_since},
+                },
+            ],
+        }
+        return self._collection.count_documents(query, limit=limit)
 
     def advance(self, job_id: str, to: JobStatus, **fields: Any) -> Job | None:
         """Move the job forward to ``to`` if it is at an earlier status (compare-and-set).

@@ -110,7 +110,16 @@ def ensure_indexes(db: Database) -> None:
     again; the API still starts and answers (its health check says what is down).
     """
     try:
-        _index(db.original_files, [("tenant", ASCENDING), ("created_at", DESCENDING)])
+        # The job list's order and cursor: (created_at, _id), newest first.
+        _index(
+            db.original_files,
+            [("tenant", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)],
+        )
+        # The fair-use count of a tenant's jobs not yet final (JobRepository.count_active).
+        _index(
+            db.original_files,
+            [("tenant", ASCENDING), ("processing_status", ASCENDING), ("created_at", ASCENDING)],
+        )
         _index(db.page_results, [("job_id", ASCENDING), ("page", ASCENDING)], unique=True)
         _index(db.ai_extracted_content, [("document_id", ASCENDING)], unique=True)
         # Retention: a job, its pages and its result each go at their expires_at (the job's).

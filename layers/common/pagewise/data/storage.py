@@ -3,6 +3,8 @@ intermediate objects under work/{job_id}/)."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -19,6 +21,20 @@ def work_prefix(job_id: str) -> str:
     """Where a job's intermediate objects are (page layouts, the report text): deleted with
     the job, and expired with it (RetentionDays)."""
     return f"work/{job_id}/"
+
+
+_NOT_PLAIN_ASCII = re.compile(r"[^A-Za-z0-9 ._()\-]")
+
+
+def content_disposition(file_name: str) -> str:
+    """``attachment`` with an ASCII ``filename`` fallback and the UTF-8 ``filename*`` (RFC 6266,
+    RFC 8187); control characters (CR, LF) become spaces in both."""
+    name = " ".join(
+        "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in file_name).split()
+    )
+    # Every character outside plain ASCII letters, digits and " ._()-" becomes "_".
+    fallback = _NOT_PLAIN_ASCII.sub("_", name).strip(" ") or "document"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 @dataclass(frozen=True)
@@ -63,12 +79,8 @@ class DocumentStore:
     def presigned_download(
         self, key: str, file_name: str, expires_in: int, content_type: str = "application/pdf"
     ) -> str:
-        """A GET that downloads as ``file_name`` (RFC 6266: an ASCII ``filename`` and the
-        UTF-8 ``filename*``) with ``content_type``."""
-        ascii_name = (
-            file_name.encode("ascii", "replace").decode().replace('"', "").replace("?", "_")
-        )
-        disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
+        """A GET that downloads as ``file_name`` (RFC 6266: see content_disposition)."""
+        disposition = content_disposition(file_name)
         url: str = self._s3.generate_presigned_url(
             "get_object",
             Params={
@@ -128,6 +140,12 @@ class DocumentStore:
         data: bytes = response["Body"].read()
         self._kept = (key, str(response["ETag"]), data)
         return data
+
+    def copy(self, source: str, target: str) -> None:
+        """A server-side copy in the bucket (one call up to 5 GB: uploads are far smaller)."""
+        self._s3.copy_object(
+            Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": source}
+        )
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)

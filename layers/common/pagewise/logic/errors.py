@@ -30,6 +30,11 @@ _KNOWN_ERRORS: dict[str, tuple[str, str]] = {
         ErrorCode.LLM_THROTTLED,
         "The translation service kept refusing requests (rate limit); try again later.",
     ),
+    "LlmQuotaExceeded": (
+        ErrorCode.LLM_QUOTA_EXCEEDED,
+        "The translation service's quota stayed exhausted through several attempts over a "
+        "few minutes; try again later.",
+    ),
     "LlmUnavailable": (
         ErrorCode.LLM_UNAVAILABLE,
         "The translation service could not be reached after several attempts; try again later.",
@@ -51,6 +56,8 @@ def describe_failure(error: str | None, cause: str | None) -> tuple[str, str]:
         code, _, message = detail.partition(": ")
         if message:
             return code, message
+        # The state machine's own JobFailed state: the job's status carries the details.
+        return ErrorCode.INTERNAL_ERROR, "The job failed; its status shows why."
     if error in _KNOWN_ERRORS:
         return _KNOWN_ERRORS[error]
     return (

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pagewise.logic.timeline import StateRun, short_cause
+from pagewise.logic.timeline import StateRun, public_cause
 
 # Events that end one attempt of a task in failure (its Retry may start another).
 _ATTEMPT_FAILED_SUFFIXES = ("Failed", "TimedOut")
@@ -222,10 +222,8 @@ def _execution(timeline: Progress, event: _Event) -> Thread:
         timeline.status = _EXECUTION_ENDS[kind]
         timeline.stopped_at = event.at
         if details.get("error") or details.get("cause"):
-            timeline.error = (
-                str(details.get("error") or kind),
-                short_cause(details.get("cause")),
-            )
+            name = str(details.get("error") or kind)
+            timeline.error = (name, public_cause(name, details.get("cause")))
             if run is not None and run.view.type == "Fail" and run.view.error is None:
                 run.view.error, run.view.cause = timeline.error
     return run, event.iteration
@@ -244,7 +242,8 @@ def _attempt(timeline: Progress, event: _Event) -> Thread:
     elif kind in _ATTEMPT_SUCCEEDED:
         run.pending_failure = None
     elif kind.endswith(_ATTEMPT_FAILED_SUFFIXES) and kind not in _STRUCTURAL_FAILURES:
-        failure = (str(event.details.get("error") or kind), short_cause(event.details.get("cause")))
+        name = str(event.details.get("error") or kind)
+        failure = (name, public_cause(name, event.details.get("cause")))
         run.pending_failure = failure
         scope = iteration
         while scope is not None:

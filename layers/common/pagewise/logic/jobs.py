@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +15,11 @@ from pagewise.documents.errors import DocumentError
 from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
 from pagewise.logic.history import execution_timeline
 from pagewise.logic.ingest import accept_upload
+from pagewise.logic.keys import (
+    MAX_FILE_NAME_BYTES,
+    upload_key,
+    utf8_length,
+)
 from pagewise.logic.notifications import CallbackUrlRefused, EmailClaim, check_callback_url
 from pagewise.logic.results import (
     MAX_RESULT_PAGE_SIZE,
@@ -38,27 +41,35 @@ ACCEPTED_CONTENT_TYPES = {
     "image/jpeg": "jpeg",
     "image/tiff": "tiff",
 }
-_UNSAFE = re.compile(r"[^\w.\- ]+")
-MAX_NAME_LENGTH = 200
 # After the upload link expires, how long a job waits for the notification of a late upload.
 UPLOAD_NOTIFICATION_GRACE_SECONDS = 300
+# What a caller over the fair-use limit is told to wait (Retry-After): about a short job.
+ACTIVE_LIMIT_RETRY_AFTER_SECONDS = 60
 
 
 class InvalidRequest(ValueError):
     """A request the caller must fix (the API answers 422)."""
 
 
+class FileTooLarge(ValueError):
+    """A one-shot file over its limit (the API answers 413, as for any body too large)."""
+
+
+class TooManyActiveJobs(Exception):
+    """The tenant has its share of jobs not yet final (the API answers 429, Retry-After)."""
+
+    def __init__(self, limit: int, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"At most {limit} jobs may be waiting for their upload or in progress at once; "
+            "wait for one to finish (or cancel one) and try again."
+        )
+        self.limit = limit
+        self.retry_after_seconds = retry_after_seconds
+
+
 def _aware(moment: datetime) -> datetime:
     # MongoDB returns naive UTC datetimes unless the client is tz_aware.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def safe_file_name(name: str) -> str:
-    """A file name fit for an S3 key: no directories, no control characters, no traversal."""
-    base = re.split(r"[\\/]", name)[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
-    base = _UNSAFE.sub("_", unicodedata.normalize("NFC", base)).strip(" .")
-    return base[-MAX_NAME_LENGTH:] or "document"
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,18 @@ class JobService:
     # RetentionDays: a job (and what it made) expires this many days after it was created;
     # 0 keeps it for ever.
     retention_days: int = 0
+    # Fair use: a tenant's jobs not yet final (awaiting upload included), at most this many.
+    max_active_jobs_per_tenant: int = 10
+
+    def _check_fair_use(self, tenant: str, now: datetime) -> None:
+        """Refuse a new job while the tenant has its share of jobs not yet final. Counted,
+        not reserved: two requests at the same instant can both pass (a soft limit)."""
+        abandoned_before = now - timedelta(
+            seconds=self.upload_expiry_seconds + UPLOAD_NOTIFICATION_GRACE_SECONDS
+        )
+        limit = self.max_active_jobs_per_tenant
+        if self.jobs.count_active(tenant, abandoned_before, limit) >= limit:
+            raise TooManyActiveJobs(limit, ACTIVE_LIMIT_RETRY_AFTER_SECONDS)
 
     def create(self, tenant: str, request: NewJobRequest) -> CreatedJob:
         content_type = request.content_type.split(";")[0].strip().lower()
@@ -107,6 +130,11 @@ class JobService:
                 f"content_type {request.content_type!r} is not accepted; send one of "
                 + ", ".join(sorted(ACCEPTED_CONTENT_TYPES))
             )
+        if utf8_length(request.file_name) > MAX_FILE_NAME_BYTES:
+            raise InvalidRequest(
+                f"file_name is {utf8_length(request.file_name)} bytes in UTF-8; at most "
+                f"{MAX_FILE_NAME_BYTES} are accepted"
+            )
         if not 0 < request.file_size <= self.upload_max_bytes:
             raise InvalidRequest(f"file_size must be between 1 and {self.upload_max_bytes} bytes")
         if request.callback_url is not None:
@@ -114,9 +142,10 @@ class JobService:
                 check_callback_url(request.callback_url, self.allow_local_callbacks)
             except CallbackUrlRefused as error:
                 raise InvalidRequest(f"callback_url is not accepted: {error}") from error
-        job_id = new_job_id()
-        key = f"uploads/{tenant}/{job_id}/{safe_file_name(request.file_name)}"
         now = datetime.now(UTC)
+        self._check_fair_use(tenant, now)
+        job_id = new_job_id()
+        key = upload_key(tenant, job_id, request.file_name)
         job = Job(
             job_id=job_id,
             tenant=tenant,
@@ -167,8 +196,13 @@ class JobService:
         event, so the answer can truthfully say "queued"; the S3 event that follows finds the
         job queued and its execution started, and does nothing.
         """
-        if not 0 < len(content) <= max_bytes:
-            raise InvalidRequest(f"file must be between 1 and {max_bytes} bytes")
+        if len(content) > max_bytes:
+            raise FileTooLarge(
+                f"The file is over the one-shot upload's {max_bytes} bytes; upload larger files "
+                "with the presigned POST (POST /api/v1/jobs)."
+            )
+        if not content:
+            raise InvalidRequest("file is empty")
         try:
             kind = detect_kind(content[:1024])
         except DocumentError as error:
@@ -188,17 +222,26 @@ class JobService:
             ),
         )
         self.store.write(created.job.upload_key, content, CONTENT_TYPES[kind])
-        accept_upload(created.job.upload_key, self.jobs, self.store, self.workflow, max_bytes)
+        outcome = accept_upload(
+            created.job.upload_key, self.jobs, self.store, self.workflow, max_bytes
+        )
+        # The answer says "queued": never unless the job is (a rejected file failed the job).
+        if outcome.action == "rejected":
+            raise InvalidRequest(outcome.detail)
+        if outcome.action != "started":
+            raise RuntimeError(f"job {created.job.job_id} was not started: {outcome.detail}")
         return self.jobs.get(created.job.job_id) or created.job
 
     def get(self, tenant: str, job_id: str) -> Job | None:
         job = self.jobs.get_for_tenant(job_id, tenant)
         return self._expire_if_abandoned(job) if job is not None else None
 
-    def list(self, tenant: str, limit: int, before: datetime | None) -> list[Job]:
+    def list(self, tenant: str, limit: int, after: tuple[datetime, str] | None) -> list[Job]:
+        """The tenant's jobs, newest first; ``after`` is the (created_at, job id) of the last
+        job of the previous page."""
         return [
             self._expire_if_abandoned(job)
-            for job in self.jobs.list_for_tenant(tenant, limit, before)
+            for job in self.jobs.list_for_tenant(tenant, limit, after)
         ]
 
     def _expire_if_abandoned(self, job: Job) -> Job:
@@ -320,14 +363,17 @@ class JobService:
         Returns "cancelled" or "deleted".
         """
         if job.processing_status not in TERMINAL_STATUSES:
-            cancelled = self.jobs.fail(
-                job.job_id, ErrorCode.CANCELLED, "The job was cancelled at its owner's request."
-            )
+            # The execution is stopped first (ABORTED), then the job marked: marked first, a
+            # state starting in between (the mark also queues the notification) would see the
+            # cancelled job and fail the execution instead of it being stopped.
             if job.processing_status != JobStatus.AWAITING_UPLOAD:
                 self.workflow.stop(
                     job.execution_arn or self.workflow.execution_arn(job.job_id),
                     "Cancelled by its owner",
                 )
+            cancelled = self.jobs.fail(
+                job.job_id, ErrorCode.CANCELLED, "The job was cancelled at its owner's request."
+            )
             if cancelled is not None:
                 return "cancelled"
         stored = self.results.get(job.job_id) or {}

@@ -111,7 +111,7 @@ class PageOutputs:
     ) -> BlockTranslations | None:
         """The page's block translations (stored for Render); None for a page without layout.
         Raises the LLM's typed errors as the page translation does."""
-        layout = self.page_layout(job.job_id, page, lambda: self.store.read(job.upload_key))
+        layout = self.page_layout(job.job_id, page, lambda: self.store.read(job.document_key))
         if layout is None:
             return None
         from pagewise.documents.block_translation import (
@@ -154,7 +154,7 @@ class PageOutputs:
         from pagewise.documents.outputs.searchable import render_searchable
         from pagewise.documents.outputs.word import render_docx
 
-        source = self.store.read(job.upload_key)
+        source = self.store.read(job.document_key)
         seconds: dict[str, float] = {}
         keys: dict[str, str] = {}
 

@@ -98,8 +98,19 @@ class Pipeline:
         job = self._job(job_id)
         self.jobs.advance(job_id, JobStatus.PROCESSING)
         try:
-            data = self.store.read(job.upload_key)
+            data = self.store.read(job.document_key)
             total = count_pages(data)
+        except DocumentError as error:
+            self._fail(job_id, error.error_code, error.message, error)
+        # Counted before any page is measured: measuring is per page, and a small file can
+        # hold tens of thousands of pages.
+        if total > self.settings.max_pages:
+            message = (
+                f"The document has {total} pages; at most {self.settings.max_pages} are "
+                "processed. Split it and upload the parts."
+            )
+            self._fail(job_id, ErrorCode.TOO_MANY_PAGES, message)
+        try:
             page, pixels = largest_page_pixels(data, self.settings.ocr_dpi)
         except DocumentError as error:
             self._fail(job_id, error.error_code, error.message, error)
@@ -109,12 +120,6 @@ class Pipeline:
                 f"limit of {self.settings.max_page_pixels / 1e6:.0f}; it cannot be processed."
             )
             self._fail(job_id, ErrorCode.PAGE_TOO_LARGE, message)
-        if total > self.settings.max_pages:
-            message = (
-                f"The document has {total} pages; at most {self.settings.max_pages} are "
-                "processed. Split it and upload the parts."
-            )
-            self._fail(job_id, ErrorCode.TOO_MANY_PAGES, message)
         self.jobs.update_fields(job_id, total_pages=total)
         self.jobs.advance(job_id, JobStatus.OCR_STARTED)
         return Prepared(
@@ -130,8 +135,8 @@ class Pipeline:
         job = self._job(job_id)
         try:
             text = extract_page(
-                # The same upload for every page: a warm environment reads it once.
-                self.store.read_again(job.upload_key),
+                # The checked copy, the same for every page: a warm environment reads it once.
+                self.store.read_again(job.document_key),
                 page,
                 data_dir=self.settings.ocr_data_dir,
                 languages=self.settings.ocr_languages,
@@ -224,10 +229,10 @@ class Pipeline:
         try:
             return translator.translate_page(text, source_language=language, page_number=page)
         except LlmBadRequest as error:
-            # Retrying cannot fix it (bad request, auth, quota, content filter): fail the job.
+            # Retrying cannot fix it (bad request, auth, content filter): fail the job.
             self._fail(job_id, error.error_code, f"Page {page}: {error.message}", error)
-        # LlmThrottled and LlmUnavailable propagate by name: the state machine retries them
-        # with backoff and jitter, then its Catch marks the job failed.
+        # LlmThrottled, LlmUnavailable and LlmQuotaExceeded propagate by name: the state
+        # machine retries them with backoff and jitter, then its Catch marks the job failed.
 
     def _translate_blocks(self, job: Job, page: int, language: str | None) -> int:
         """The page block by block, for the overlay; returns how many blocks."""

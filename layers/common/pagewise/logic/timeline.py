@@ -3,11 +3,12 @@ timing, attempts, retries and error (built from the history by pagewise.logic.hi
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-# A cause is often a Lambda error as JSON with a stack trace: keep its message, this long.
+from pagewise.logic.errors import describe_failure
+
+# The message a caller reads is never longer than this.
 MAX_CAUSE_CHARS = 1000
 
 
@@ -68,17 +69,17 @@ def _millis(start: datetime | None, end: datetime | None) -> int | None:
     return max(0, round((end - start).total_seconds() * 1000))
 
 
-def short_cause(cause: str | None) -> str | None:
-    """A cause a person can read: a Lambda error's message without its stack trace."""
-    if not cause:
+def public_cause(error: str | None, cause: str | None) -> str | None:
+    """What a caller may read about a failure: the message the job itself would show.
+
+    A raw cause (an exception's text, a stack trace) can name hosts, buckets and keys: it
+    stays in the function's logs and the execution history, and the caller reads the
+    user-facing message of ``describe_failure`` (a JobFailed's own message, a known error's
+    sentence, else "failed unexpectedly" with the error's name to search the logs for).
+    """
+    if not error and not cause:
         return None
-    text = cause
-    try:
-        parsed = json.loads(cause)
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict) and parsed.get("errorMessage"):
-        text = str(parsed["errorMessage"])
-    if len(text) > MAX_CAUSE_CHARS:
-        text = text[: MAX_CAUSE_CHARS - 1] + "…"
-    return text
+    _, message = describe_failure(error, cause)
+    if len(message) > MAX_CAUSE_CHARS:
+        message = message[: MAX_CAUSE_CHARS - 1] + "…"
+    return message

@@ -24,6 +24,7 @@ from pagewise.documents.llm.errors import (
     RETRYABLE_ERROR_NAMES,
     LlmBadRequest,
     LlmError,
+    LlmQuotaExceeded,
     LlmThrottled,
     LlmUnavailable,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "LlmBadRequest",
     "LlmConfig",
     "LlmError",
+    "LlmQuotaExceeded",
     "LlmThrottled",
     "LlmTranslator",
     "LlmUnavailable",

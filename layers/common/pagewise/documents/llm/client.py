@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pagewise.documents.llm.config import LlmConfig
-from pagewise.documents.llm.errors import LlmBadRequest, LlmError, LlmThrottled, LlmUnavailable
+from pagewise.documents.llm.errors import (
+    LlmBadRequest,
+    LlmError,
+    LlmQuotaExceeded,
+    LlmThrottled,
+    LlmUnavailable,
+)
 from pagewise.documents.llm.prompts import TRANSLATION_SCHEMA
 
 if TYPE_CHECKING:
@@ -138,10 +144,9 @@ class LlmClient:
             code = str(error.code or "")
             detail = self._server_detail(error)
             if status == 429 and code == "insufficient_quota":
-                return LlmBadRequest(
+                return LlmQuotaExceeded(
                     f"The LLM account at {server} has run out of quota (HTTP 429 "
-                    f"insufficient_quota) for {what}: {detail}",
-                    "llm_quota_exceeded",
+                    f"insufficient_quota) for {what}: {detail}"
                 )
             if status == 429:
                 return LlmThrottled(

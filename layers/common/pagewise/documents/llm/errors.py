@@ -37,11 +37,21 @@ class LlmUnavailable(LlmError):
     default_code = "llm_unavailable"
 
 
+class LlmQuotaExceeded(LlmError):
+    """The LLM account's quota is spent (429 ``insufficient_quota``: billing, not rate).
+
+    Shared by every tenant: one tenant's burst must not fail the others' jobs at once, so the
+    state machine retries it with a long backoff (a quota topped up, or a rolling window
+    passing), and the job fails as ``llm_quota_exceeded`` only when the retries are spent.
+    """
+
+    default_code = "llm_quota_exceeded"
+
+
 class LlmBadRequest(LlmError):
     """A failure a retry would repeat. Codes:
 
     ``llm_bad_request`` (400, 404, 422 and other 4xx), ``llm_auth_failed`` (401, 403),
-    ``llm_quota_exceeded`` (429 ``insufficient_quota``: billing, not rate),
     ``llm_content_filtered`` (content filter or refusal), ``llm_invalid_output`` (the answer
     was not the JSON asked for, even after one corrective retry, or was cut off).
     """
@@ -50,8 +60,12 @@ class LlmBadRequest(LlmError):
 
 
 # Error type names the state machine should retry (with backoff); the rest are final.
-RETRYABLE_ERROR_NAMES = (LlmThrottled.__name__, LlmUnavailable.__name__)
-ALL_ERROR_NAMES = (LlmThrottled.__name__, LlmUnavailable.__name__, LlmBadRequest.__name__)
+RETRYABLE_ERROR_NAMES = (
+    LlmThrottled.__name__,
+    LlmUnavailable.__name__,
+    LlmQuotaExceeded.__name__,
+)
+ALL_ERROR_NAMES = (*RETRYABLE_ERROR_NAMES, LlmBadRequest.__name__)
 ERROR_CODES = (
     "llm_throttled",
     "llm_unavailable",

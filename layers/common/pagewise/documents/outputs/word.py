@@ -63,7 +63,9 @@ def _write_text(document: object, text: str) -> None:
 def render_docx(meta: DocumentMeta, pages: Sequence[RenderPage]) -> bytes:
     """The Word document's bytes."""
     document = Document()
-    document.core_properties.title = f"Pagewise translation — {meta.document_name}"
+    # A core property holds at most 255 characters (python-docx refuses more); a file name
+    # may be up to 255 bytes, so the title is cut.
+    document.core_properties.title = f"Pagewise translation — {meta.document_name}"[:255]
     document.core_properties.author = "Pagewise"
     document.add_heading(f"Pagewise translation — {meta.document_name}", level=0)
     if meta.summary.strip():
