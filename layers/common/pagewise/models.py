@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from pagewise.documents.glossary import Glossary
 
 
 class JobStatus(StrEnum):
@@ -66,6 +68,7 @@ class ErrorCode(StrEnum):
     TIMEOUT = "timeout"
     ABORTED = "aborted"
     CANCELLED = "cancelled"
+    COST_LIMIT_EXCEEDED = "cost_limit_exceeded"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -137,6 +140,16 @@ class Job(BaseModel):
     notify_email: str | None = None
     callback_url: str | None = None
     notifications: NotificationRecord = Field(default_factory=NotificationRecord)
+    # -- legal reader (issue 17, docs/legal-features.md) --
+    # The glossary the job named, as it was when the job was created (a snapshot).
+    glossary: Glossary | None = None
+    glossary_version: int | None = None
+    # Fail before any LLM call when the estimate is above this (USD).
+    max_cost: float | None = None
+    # Set by PlanTranslation once the pages are read: tokens and cost before they are spent.
+    cost_estimate: dict[str, Any] | None = None
+    # Set by Render: what the job actually used (pages, tokens, cost); GET /usage sums it.
+    usage: dict[str, Any] | None = None
 
 
 PageSource = Literal["text_layer", "ocr", "blank"]
@@ -165,3 +178,10 @@ class PageResult(BaseModel):
     translation_note: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # -- legal reader (issue 17): the page-break plan and the glossary check --
+    # The start of this page that ends a sentence begun on the previous page (translated with
+    # that page), and the start of the next page taken to end this page's last sentence.
+    continuation: str | None = None
+    completion: str | None = None
+    glossary_applied: list[dict[str, str]] | None = None
+    glossary_missed: list[dict[str, str]] | None = None

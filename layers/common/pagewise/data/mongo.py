@@ -32,3 +32,4 @@ def ensure_indexes(db: Database) -> None:
     db.original_files.create_index([("tenant", ASCENDING), ("created_at", DESCENDING)])
     db.page_results.create_index([("job_id", ASCENDING), ("page", ASCENDING)], unique=True)
     db.ai_extracted_content.create_index([("document_id", ASCENDING)], unique=True)
+    db.glossaries.create_index([("tenant", ASCENDING), ("name", ASCENDING)], unique=True)

@@ -52,7 +52,15 @@ class LlmClient:
     def close(self) -> None:
         self._client.close()
 
-    def complete(self, messages: list[dict[str, str]], *, what: str, json_output: bool) -> Answer:
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        what: str,
+        json_output: bool,
+        schema: tuple[str, dict[str, Any]] = ("page_translation", TRANSLATION_SCHEMA),
+    ) -> Answer:
+        """One call; ``schema`` (name, JSON schema) is what a ``json_schema`` answer follows."""
         config = self.config
         kwargs: dict[str, Any] = {"model": config.model, "messages": messages}
         if json_output:
@@ -60,9 +68,9 @@ class LlmClient:
                 kwargs["response_format"] = {
                     "type": "json_schema",
                     "json_schema": {
-                        "name": "page_translation",
+                        "name": schema[0],
                         "strict": True,
-                        "schema": TRANSLATION_SCHEMA,
+                        "schema": schema[1],
                     },
                 }
             else:
