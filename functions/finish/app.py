@@ -18,6 +18,6 @@ pipeline = pipeline_from_environment()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     pointer = JobPointer.model_validate(event)
     result = pipeline.finish(pointer.job_id)
-    if result["completed_now"]:  # a retried Finish must not count the job twice
+    if result.completed_now:  # a retried Finish must not count the job twice
         record_job_completed()
-    return result
+    return result.model_dump(mode="json")

@@ -16,22 +16,19 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pagewise.data.jobs import JobRepository
 from pagewise.data.mongo import database_for
-from pagewise.data.notifications import final_status_hook
 from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import Workflow
 from pagewise.logic.ingest import accept_upload, parse_upload_key
 from pagewise.observability import record_job_failed, tracer
 from pagewise.settings import IngestSettings
+from pagewise.wiring import job_repository
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 settings = IngestSettings.from_environment()
 # A rejected upload fails its job here: that is a final status, so it is notified too.
-jobs = JobRepository(
-    database_for(settings), on_final=final_status_hook(settings.notifications_queue_url)
-)
+jobs = job_repository(database_for(settings), settings)
 store = DocumentStore(settings.uploads_bucket)
 workflow = Workflow(settings.state_machine_arn)
 

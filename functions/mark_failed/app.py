@@ -24,6 +24,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = pipeline.mark_failed(failure.job_id, failure.error, failure.cause, page=failure.page)
     # A failure reaches MarkFailed up to three times (page Catch, Map Catch, EventBridge):
     # counted on the first only.
-    if result["first_report"]:
-        record_job_failed(str(result["error_code"]))
-    return result
+    if result.first_report:
+        record_job_failed(result.error_code)
+    return result.model_dump(mode="json")

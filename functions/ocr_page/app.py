@@ -18,5 +18,5 @@ pipeline = pipeline_from_environment()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     pointer = PagePointer.model_validate(event)
     result = pipeline.ocr_page(pointer.job_id, pointer.page)
-    record_page_read(result["source"], result.get("ocr_seconds"))
-    return result
+    record_page_read(result.source, result.ocr_seconds)
+    return result.model_dump(mode="json")

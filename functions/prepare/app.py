@@ -16,4 +16,4 @@ pipeline = pipeline_from_environment()
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     pointer = JobPointer.model_validate(event)
-    return pipeline.prepare(pointer.job_id)
+    return pipeline.prepare(pointer.job_id).model_dump(mode="json")

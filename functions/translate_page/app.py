@@ -18,5 +18,5 @@ pipeline = pipeline_from_environment()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     pointer = PagePointer.model_validate(event)
     result = pipeline.translate_page(pointer.job_id, pointer.page)
-    record_llm_usage(result["prompt_tokens"], result["completion_tokens"])
-    return result
+    record_llm_usage(result.prompt_tokens, result.completion_tokens)
+    return result.model_dump(mode="json")

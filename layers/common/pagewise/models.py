@@ -155,10 +155,9 @@ class Job(BaseModel):
 PageSource = Literal["text_layer", "ocr", "blank"]
 
 
-class PageResult(BaseModel):
-    """One page of a job, written by OcrPage and TranslatePage (one document per page)."""
+class PageReport(BaseModel):
+    """One page as the job's result reports it (``ai_extracted_content.page_results``)."""
 
-    job_id: str
     page: int
     source: PageSource | None = None
     language: str | None = None
@@ -172,9 +171,9 @@ class PageResult(BaseModel):
     ocr_languages: str | None = None
     legal_english: str | None = None
     plain_english: str | None = None
+    translated: bool | None = None
     translation_provider: str | None = None
     translation_model: str | None = None
-    translated: bool | None = None
     translation_note: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -185,3 +184,41 @@ class PageResult(BaseModel):
     completion: str | None = None
     glossary_applied: list[dict[str, str]] | None = None
     glossary_missed: list[dict[str, str]] | None = None
+
+
+class PageResult(PageReport):
+    """One page of a job, written by OcrPage and TranslatePage (one document per page)."""
+
+    job_id: str
+
+
+class TokenCount(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class LlmUsage(BaseModel):
+    """The tokens a job cost: its pages, its summary, and the sums."""
+
+    provider: str
+    model: str | None
+    pages: TokenCount
+    summary: TokenCount
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class JobResult(BaseModel):
+    """One document of ``ai_extracted_content``, written by Render (``GET .../result``)."""
+
+    tenant: str
+    layout: Layout
+    page_results: list[PageReport]
+    summary: str | None
+    summary_method: str
+    summary_info: SummaryInfo
+    # Exactly the text of the PDF's pages.
+    ai_report_content: str
+    llm_usage: LlmUsage
+    created_at: datetime

@@ -11,11 +11,20 @@ from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
 from pagewise.data.secrets import llm_api_key
 from pagewise.data.storage import DocumentStore
+from pagewise.data.workflow import Workflow
+from pagewise.logic.jobs import JobService
 from pagewise.logic.pipeline import Pipeline
-from pagewise.settings import PipelineSettings
+from pagewise.settings import ApiSettings, PipelineSettings, StoreSettings
 
 if TYPE_CHECKING:
+    from pymongo.database import Database
+
     from pagewise.documents.llm import LlmConfig
+
+
+def job_repository(db: Database, settings: StoreSettings) -> JobRepository:
+    """The jobs, with every final status (whoever sets it) told to the notifications queue."""
+    return JobRepository(db, on_final=final_status_hook(settings.notifications_queue_url))
 
 
 def llm_config_for(settings: PipelineSettings) -> LlmConfig | None:
@@ -39,9 +48,25 @@ def pipeline_from_environment() -> Pipeline:
     db = database_for(settings)
     return Pipeline(
         settings=settings,
-        jobs=JobRepository(db, on_final=final_status_hook(settings.notifications_queue_url)),
+        jobs=job_repository(db, settings),
         pages=PageRepository(db),
         results=ResultRepository(db),
         store=DocumentStore(settings.uploads_bucket),
         llm_config=lambda: llm_config_for(settings),
+    )
+
+
+def job_service_for(settings: ApiSettings) -> JobService:
+    """The API's job service: the jobs, their pages and results, the files, the executions."""
+    db = database_for(settings)
+    return JobService(
+        jobs=job_repository(db, settings),
+        pages=PageRepository(db),
+        results=ResultRepository(db),
+        store=DocumentStore(settings.uploads_bucket),
+        workflow=Workflow(settings.state_machine_arn),
+        upload_max_bytes=settings.upload_max_bytes,
+        upload_expiry_seconds=settings.upload_expiry_seconds,
+        download_expiry_seconds=settings.download_expiry_seconds,
+        allow_local_callbacks=settings.allow_local_callbacks,
     )

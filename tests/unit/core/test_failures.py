@@ -80,10 +80,10 @@ def test_mark_failed_never_overwrites_a_completed_job(
     done, running = a_job(status=JobStatus.COMPLETED), a_job(status=JobStatus.OCR_STARTED)
     pipeline.jobs.insert(done)
     pipeline.jobs.insert(running)
-    assert pipeline.mark_failed(done.job_id, "States.Timeout", None)["already_final"] is True
+    assert pipeline.mark_failed(done.job_id, "States.Timeout", None).already_final is True
     assert pipeline.jobs.get(done.job_id).processing_status == JobStatus.COMPLETED  # type: ignore[union-attr]
     result = pipeline.mark_failed(running.job_id, "States.Timeout", None)
-    assert result["error_code"] == "timeout"
+    assert result.error_code == "timeout"
     assert pipeline.jobs.get(running.job_id).processing_status == JobStatus.FAILED  # type: ignore[union-attr]
 
 

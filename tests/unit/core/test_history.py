@@ -11,7 +11,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from pagewise.data.workflow import Workflow
-from pagewise.logic.history import MAX_CAUSE_CHARS, short_cause, summarise_history
+from pagewise.logic.history import execution_timeline
+from pagewise.logic.timeline import MAX_CAUSE_CHARS, short_cause
 
 T0 = datetime(2026, 3, 2, 9, 30, 0, tzinfo=UTC)
 TRACE = ['  File "/opt/python/pagewise/logic/pipeline.py", line 88, in translate_page']
@@ -176,11 +177,11 @@ FAILED_IN_A_MAP = [
 
 
 def _by_label(events: list[dict[str, Any]]) -> dict[str, Any]:
-    return {run.state: run for run in summarise_history(events).states}
+    return {run.state: run for run in execution_timeline(events).states}
 
 
 def test_a_job_with_interleaved_pages_and_retries_reads_as_a_timeline() -> None:
-    timeline = summarise_history(SUCCEEDED_WITH_RETRIES)
+    timeline = execution_timeline(SUCCEEDED_WITH_RETRIES)
 
     assert timeline.status == "SUCCEEDED"
     assert timeline.started_at == T0
@@ -219,7 +220,7 @@ def test_a_job_with_interleaved_pages_and_retries_reads_as_a_timeline() -> None:
 
 
 def test_a_failure_caught_inside_a_map_names_the_page_and_its_error() -> None:
-    timeline = summarise_history(FAILED_IN_A_MAP)
+    timeline = execution_timeline(FAILED_IN_A_MAP)
     runs = {run.state: run for run in timeline.states}
 
     assert timeline.status == "FAILED"
@@ -264,7 +265,7 @@ def test_a_running_execution_shows_the_attempt_waiting_for_its_retry() -> None:
         _event(30, 29, 662, "TaskStarted"),
         _event(31, 30, 914, "TaskFailed", error="LlmUnavailable", cause=UNAVAILABLE),
     ]
-    timeline = summarise_history(events)
+    timeline = execution_timeline(events)
     runs = {run.state: run for run in timeline.states}
 
     assert timeline.status == "RUNNING"
@@ -329,7 +330,7 @@ def test_a_map_inside_a_map_nests_its_iterations() -> None:
         _event(22, 20, 30, "MapStateExited", name="Docs"),
         _event(23, 22, 31, "ExecutionSucceeded"),
     ]
-    timeline = summarise_history(events)
+    timeline = execution_timeline(events)
     assert [(run.state, run.depth, run.status) for run in timeline.states] == [
         ("Docs", 0, "succeeded"),
         ("Pages[0]", 1, "succeeded"),
@@ -342,8 +343,8 @@ def test_a_map_inside_a_map_nests_its_iterations() -> None:
 def test_events_out_of_order_with_iso_timestamps_give_the_same_timeline() -> None:
     as_json = json.loads(json.dumps(list(reversed(SUCCEEDED_WITH_RETRIES)), default=str))
     assert isinstance(as_json[0]["timestamp"], str)
-    expected = summarise_history(SUCCEEDED_WITH_RETRIES)
-    assert summarise_history(as_json) == expected
+    expected = execution_timeline(SUCCEEDED_WITH_RETRIES)
+    assert execution_timeline(as_json) == expected
 
 
 def test_a_timed_out_execution_leaves_its_running_state_aborted() -> None:
@@ -354,7 +355,7 @@ def test_a_timed_out_execution_leaves_its_running_state_aborted() -> None:
         _event(4, 3, 3, "TaskStarted"),
         _event(5, 4, 900_000, "ExecutionTimedOut", error="States.Timeout"),
     ]
-    timeline = summarise_history(events)
+    timeline = execution_timeline(events)
     assert timeline.status == "TIMED_OUT"
     assert timeline.error == "States.Timeout"
     assert timeline.duration_ms == 900_000
@@ -376,14 +377,14 @@ def test_a_task_that_fails_every_attempt_counts_its_retries() -> None:
         )
         previous = 5 + 3 * attempt
     events.append(_event(12, 11, 400, "ExecutionFailed", error="States.Timeout"))
-    (run,) = summarise_history(events).states
+    (run,) = execution_timeline(events).states
     assert (run.attempts, run.retries) == (3, 2)
     assert run.retry_errors == ["States.Timeout", "States.Timeout"]
     assert (run.status, run.error) == ("failed", "States.Timeout")
 
 
 def test_no_events_is_an_empty_running_timeline() -> None:
-    timeline = summarise_history([])
+    timeline = execution_timeline([])
     assert (timeline.status, timeline.states, timeline.started_at) == ("RUNNING", [], None)
 
 
@@ -440,6 +441,6 @@ def test_workflow_history_reads_every_page(monkeypatch: pytest.MonkeyPatch) -> N
         events = workflow.history(ARN)
         assert events is not None
         assert [event["id"] for event in events] == list(range(1, 68))
-        assert summarise_history(events).status == "SUCCEEDED"
+        assert execution_timeline(events).status == "SUCCEEDED"
         assert workflow.history(ARN) is None  # no such execution
         stub.assert_no_pending_responses()

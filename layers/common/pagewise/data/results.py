@@ -6,17 +6,22 @@ from typing import Any
 
 from pymongo.database import Database
 
+from pagewise.models import JobResult
+
 
 class ResultRepository:
     def __init__(self, db: Database) -> None:
         self._collection = db.ai_extracted_content
 
-    def save(self, document_id: str, content: dict[str, Any]) -> None:
+    def save(self, document_id: str, result: JobResult) -> None:
         self._collection.replace_one(
-            {"document_id": document_id}, {"document_id": document_id, **content}, upsert=True
+            {"document_id": document_id},
+            {"document_id": document_id, **result.model_dump()},
+            upsert=True,
         )
 
     def get(self, document_id: str) -> dict[str, Any] | None:
+        """The stored document as it is (the API answers it without the tenant)."""
         document = self._collection.find_one({"document_id": document_id}, {"_id": 0})
         return dict(document) if document else None
 

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
+from pagewise.errors import CodedError
 
-class DocumentError(Exception):
+
+class DocumentError(CodedError):
     """A document that cannot be processed, with a machine-readable code for the job record.
 
     Codes: ``unsupported_file_type``, ``corrupt_document``, ``empty_document``,
     ``encrypted_pdf``, ``ocr_failed``.
     """
-
-    def __init__(self, error_code: str, message: str) -> None:
-        super().__init__(f"{error_code}: {message}")
-        self.error_code = error_code
-        self.message = message
-
-    def __reduce__(self) -> tuple[type[DocumentError], tuple[str, str]]:
-        # Exceptions cross process boundaries (pages run in worker processes); the default
-        # pickling would call __init__ with the single formatted string and fail.
-        return (type(self), (self.error_code, self.message))

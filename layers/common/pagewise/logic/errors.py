@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import json
 
+from pagewise.errors import CodedError
 from pagewise.models import ErrorCode
 
 
-class JobFailed(Exception):
+class JobFailed(CodedError):
     """A permanent failure: the job is marked failed and the execution must not retry.
 
     The message is ``"<error_code>: <message for a person>"`` so that the error code
     survives the trip through Step Functions (which keeps only the type and the message).
     """
-
-    def __init__(self, error_code: str, message: str) -> None:
-        super().__init__(f"{error_code}: {message}")
-        self.error_code = error_code
-        self.message = message
 
 
 # Step Functions / Lambda error names and what a person should read for them.

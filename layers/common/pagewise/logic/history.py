@@ -14,300 +14,39 @@ Pure: events in, a timeline out. No AWS calls here (see pagewise.data.workflow).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-# A cause is often a Lambda error as JSON with a stack trace: keep its message, this long.
-MAX_CAUSE_CHARS = 1000
-
-# Events that end one attempt of a task in failure (its Retry may start another).
-_ATTEMPT_FAILED_SUFFIXES = ("Failed", "TimedOut")
-_STRUCTURAL_FAILURES = {
-    "MapIterationFailed",
-    "MapStateFailed",
-    "MapRunFailed",
-    "ParallelStateFailed",
-    "ExecutionFailed",
-    "ExecutionTimedOut",
-}
-_ATTEMPT_SUCCEEDED = {"TaskSucceeded", "LambdaFunctionSucceeded", "ActivitySucceeded"}
-_EXECUTION_ENDS = {
-    "ExecutionSucceeded": "SUCCEEDED",
-    "ExecutionFailed": "FAILED",
-    "ExecutionAborted": "ABORTED",
-    "ExecutionTimedOut": "TIMED_OUT",
-}
+from pagewise.logic.history_events import Progress, Run, Thread, follow
+from pagewise.logic.timeline import ExecutionTimeline
 
 
-@dataclass
-class StateRun:
-    """One entry of a state (a Map's iterations each enter their states once)."""
-
-    state: str  # the label: "Prepare", "OcrPage[page 2]", "OcrPage[3]"
-    name: str  # the state's name in the definition: "OcrPage"
-    type: str  # Task, Map, Fail, Pass, Choice, Wait, Succeed, Parallel
-    depth: int  # 0 at the top level, 1 inside a Map iteration, ...
-    entered_at: datetime
-    page: int | None = None
-    iteration: int | None = None
-    exited_at: datetime | None = None
-    status: str = "running"  # running | succeeded | failed | aborted
-    attempts: int = 1
-    retry_errors: list[str] = field(default_factory=list)  # what each retried attempt hit
-    # Why it failed (caught by a Catch or not); on a state still running, why its last
-    # attempt failed (a retry or a Catch comes next).
-    error: str | None = None
-    cause: str | None = None
-
-    @property
-    def retries(self) -> int:
-        return max(self.attempts - 1, 0)
-
-    @property
-    def duration_ms(self) -> int | None:
-        return _millis(self.entered_at, self.exited_at)
-
-
-@dataclass
-class ExecutionTimeline:
-    status: str  # RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
-    started_at: datetime | None
-    stopped_at: datetime | None
-    error: str | None
-    cause: str | None
-    states: list[StateRun]
-    execution_arn: str | None = None
-
-    @property
-    def duration_ms(self) -> int | None:
-        return _millis(self.started_at, self.stopped_at)
-
-
-@dataclass
-class _Iteration:
-    map_run: _Run
-    index: int
-    parent: _Iteration | None
-    page: int | None = None
-    last_failure: tuple[str, str | None] | None = None
-
-
-@dataclass
-class _Run:
-    """A StateRun being built, with what the build needs to know."""
-
-    view: StateRun
-    iteration: _Iteration | None
-    event_id: int
-    scheduled: int = 0
-    pending_failure: tuple[str, str | None] | None = None  # the last attempt's failure
-    failed: bool = False  # a Map or Parallel state that failed as a whole
-    child_failure: tuple[str, str | None] | None = None  # the failure of an iteration
-
-
-def _millis(start: datetime | None, end: datetime | None) -> int | None:
-    if start is None or end is None:
-        return None
-    return max(0, round((end - start).total_seconds() * 1000))
-
-
-def _timestamp(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
-
-
-def _details(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The event's `...EventDetails` block (every event type has at most one)."""
-    for key, value in event.items():
-        if key.endswith("EventDetails") and isinstance(value, dict):
-            return value
-    return {}
-
-
-def short_cause(cause: str | None) -> str | None:
-    """A cause a person can read: a Lambda error's message without its stack trace."""
-    if not cause:
-        return None
-    text = cause
-    try:
-        parsed = json.loads(cause)
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict) and parsed.get("errorMessage"):
-        text = str(parsed["errorMessage"])
-    if len(text) > MAX_CAUSE_CHARS:
-        text = text[: MAX_CAUSE_CHARS - 1] + "…"
-    return text
-
-
-def _page_of(state_input: Any) -> int | None:
-    if not isinstance(state_input, str):
-        return None
-    try:
-        parsed = json.loads(state_input)
-    except ValueError:
-        return None
-    page = parsed.get("page") if isinstance(parsed, dict) else None
-    return page if isinstance(page, int) and not isinstance(page, bool) else None
-
-
-def _label(name: str, iteration: _Iteration | None) -> str:
-    if iteration is None:
-        return name
-    if iteration.page is not None:
-        return f"{name}[page {iteration.page}]"
-    return f"{name}[{iteration.index}]"
-
-
-def _enclosing_map(run: _Run | None, iteration: _Iteration | None) -> _Run | None:
-    """The Map an event belongs to: the Map itself, or the one whose iteration it comes from."""
-    if run is not None and run.view.type == "Map" and run.view.exited_at is None:
-        inner = iteration.map_run if iteration is not None else None
-        if inner is None or inner.view.depth < run.view.depth:
-            return run
-    return iteration.map_run if iteration is not None else run
-
-
-def _open_parallel(runs: list[_Run]) -> _Run | None:
-    # Parallel branches have no iteration events: the latest Parallel state still open.
-    return next(
-        (r for r in reversed(runs) if r.view.type == "Parallel" and r.view.exited_at is None),
-        None,
-    )
-
-
-def summarise_history(events: Iterable[Mapping[str, Any]]) -> ExecutionTimeline:
+def execution_timeline(events: Iterable[Mapping[str, Any]]) -> ExecutionTimeline:
     """The per-state timeline of one execution's history events (all pages of them)."""
     ordered = sorted(events, key=lambda event: int(event["id"]))
-    context: dict[int, tuple[_Run | None, _Iteration | None]] = {}
-    runs: list[_Run] = []
-    status = "RUNNING"
-    started_at: datetime | None = None
-    stopped_at: datetime | None = None
-    execution_error: tuple[str, str | None] | None = None
-    last: tuple[_Run | None, _Iteration | None] = (None, None)
+    context: dict[int, Thread] = {}
+    progress = Progress()
+    last: Thread = (None, None)
+    for raw in ordered:
+        previous = int(raw.get("previousEventId") or 0)
+        # An unknown previous event (a history cut short): the last event's thread.
+        thread: Thread = (None, None) if previous == 0 else context.get(previous, last)
+        last = context[int(raw["id"])] = follow(progress, raw, thread)
 
-    for event in ordered:
-        event_id = int(event["id"])
-        kind = str(event["type"])
-        at = _timestamp(event["timestamp"])
-        details = _details(event)
-        previous = int(event.get("previousEventId") or 0)
-        if previous == 0:
-            run, iteration = None, None
-        else:
-            # An unknown previous event (a history cut short): the last event's thread.
-            run, iteration = context.get(previous, last)
-
-        if kind.endswith("StateEntered"):
-            name = str(details.get("name", "?"))
-            page = _page_of(details.get("input"))
-            if iteration is not None and iteration.page is None and page is not None:
-                iteration.page = page
-            depth = iteration.map_run.view.depth + 1 if iteration is not None else 0
-            run = _Run(
-                view=StateRun(
-                    state=_label(name, iteration),
-                    name=name,
-                    type=kind.removesuffix("StateEntered"),
-                    depth=depth,
-                    entered_at=at,
-                    page=iteration.page if iteration is not None else page,
-                    iteration=iteration.index if iteration is not None else None,
-                ),
-                iteration=iteration,
-                event_id=event_id,
-            )
-            runs.append(run)
-        elif kind.endswith("StateExited"):
-            name = str(details.get("name", ""))
-            if kind.startswith("Map"):
-                run = _enclosing_map(run, iteration)
-            elif kind.startswith("Parallel"):
-                run = _open_parallel(runs)
-            if run is None or run.view.name != name or run.view.exited_at is not None:
-                open_runs = [r for r in runs if r.view.name == name and r.view.exited_at is None]
-                run = open_runs[-1] if open_runs else run
-            if run is not None:
-                run.view.exited_at = at
-                iteration = run.iteration
-        elif kind == "MapIterationStarted":
-            map_run = _enclosing_map(run, iteration)
-            if map_run is not None:
-                iteration = _Iteration(
-                    map_run=map_run,
-                    index=int(details.get("index", 0)),
-                    parent=map_run.iteration,
-                )
-            run = None
-        elif kind.startswith("MapIteration"):  # Succeeded, Failed, Aborted
-            index, map_name = int(details.get("index", -1)), details.get("name")
-            found = iteration
-            while found is not None and (
-                found.index != index or (map_name and found.map_run.view.name != map_name)
-            ):
-                found = found.parent
-            found = found or iteration
-            if found is not None:
-                run = found.map_run
-                if kind == "MapIterationFailed" and run.child_failure is None:
-                    run.child_failure = found.last_failure
-                iteration = found.parent
-        elif kind.startswith(("MapState", "ParallelState")):  # Started, Succeeded, Failed, ...
-            run = _enclosing_map(run, iteration) if kind[0] == "M" else _open_parallel(runs)
-            if run is not None:
-                iteration = run.iteration
-                if kind.endswith(("Failed", "Aborted")):
-                    run.failed = True
-        elif kind.startswith("Execution"):
-            if kind == "ExecutionStarted":
-                started_at = at
-            elif kind in _EXECUTION_ENDS:
-                status = _EXECUTION_ENDS[kind]
-                stopped_at = at
-                if details.get("error") or details.get("cause"):
-                    execution_error = (
-                        str(details.get("error") or kind),
-                        short_cause(details.get("cause")),
-                    )
-                    if run is not None and run.view.type == "Fail" and run.view.error is None:
-                        run.view.error, run.view.cause = execution_error
-        elif run is not None:
-            if kind.endswith("Scheduled"):
-                run.scheduled += 1
-                if run.pending_failure is not None and run.scheduled > 1:
-                    run.view.retry_errors.append(run.pending_failure[0])
-                run.pending_failure = None
-            elif kind in _ATTEMPT_SUCCEEDED:
-                run.pending_failure = None
-            elif kind.endswith(_ATTEMPT_FAILED_SUFFIXES) and kind not in _STRUCTURAL_FAILURES:
-                failure = (str(details.get("error") or kind), short_cause(details.get("cause")))
-                run.pending_failure = failure
-                scope = iteration
-                while scope is not None:
-                    scope.last_failure = failure
-                    scope = scope.parent
-
-        context[event_id] = (run, iteration)
-        last = (run, iteration)
-
-    for run in runs:
-        _finish(run, status)
+    for run in progress.runs:
+        _finish(run, progress.status)
+    error = progress.error
     return ExecutionTimeline(
-        status=status,
-        started_at=started_at,
-        stopped_at=stopped_at,
-        error=execution_error[0] if execution_error else None,
-        cause=execution_error[1] if execution_error else None,
-        states=[run.view for run in runs],
+        status=progress.status,
+        started_at=progress.started_at,
+        stopped_at=progress.stopped_at,
+        error=error[0] if error else None,
+        cause=error[1] if error else None,
+        states=[run.view for run in progress.runs],
     )
 
 
-def _finish(run: _Run, execution_status: str) -> None:
+def _finish(run: Run, execution_status: str) -> None:
     view = run.view
     view.attempts = max(run.scheduled, 1)
     enclosing = run.iteration.map_run if run.iteration is not None else None

@@ -15,9 +15,10 @@ from pagewise.data.storage import DocumentStore, PresignedUpload
 from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.documents.errors import DocumentError
 from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
-from pagewise.logic.history import ExecutionTimeline, summarise_history
+from pagewise.logic.history import execution_timeline
 from pagewise.logic.ingest import accept_upload
 from pagewise.logic.notifications import CallbackUrlRefused, check_callback_url
+from pagewise.logic.timeline import ExecutionTimeline
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
 
 ACCEPTED_CONTENT_TYPES = {
@@ -220,7 +221,7 @@ class JobService:
         events = self.workflow.history(arn)
         if events is None:  # e.g. ingest refused the upload: no execution was ever started
             return None
-        timeline = summarise_history(events)
+        timeline = execution_timeline(events)
         timeline.execution_arn = arn
         return timeline
 

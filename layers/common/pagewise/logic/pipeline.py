@@ -11,15 +11,26 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NoReturn
 
 from pagewise.data.jobs import JobRepository
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
 from pagewise.documents.errors import DocumentError
+from pagewise.events import PagePointer
 from pagewise.logic.errors import JobFailed, describe_failure
+from pagewise.logic.report import job_result, summary_label, translation_providers
 from pagewise.models import ErrorCode, Job, JobStatus, SummaryInfo
+from pagewise.outputs import (
+    Finished,
+    MarkedFailed,
+    PageRead,
+    PageTranslated,
+    Prepared,
+    Rendered,
+    Summarised,
+)
 from pagewise.settings import PipelineSettings
 
 if TYPE_CHECKING:
@@ -28,17 +39,6 @@ if TYPE_CHECKING:
     from pagewise.documents.translate import PageTranslation
 
 LOG = logging.getLogger(__name__)
-OFFLINE_SUMMARY_LABEL = "Extractive summary (sentences taken from the source text; no LLM)."
-
-
-def _summary_label(summary: SummaryInfo) -> str:
-    """The cover page's line on how the summary was made."""
-    if summary.method == "extractive":
-        return OFFLINE_SUMMARY_LABEL
-    if summary.method == "none":
-        return "No summary: the document has no text."
-    how = "in parts, then combined" if summary.method == "llm_map_reduce" else "in one pass"
-    return f"Summarised by {summary.model or summary.provider} ({summary.provider}), {how}."
 
 
 @dataclass
@@ -80,13 +80,16 @@ class Pipeline:
             raise JobFailed(ErrorCode.INTERNAL_ERROR, f"Job {job_id} is already completed.")
         return job
 
-    def _fail_on_document_error(self, job_id: str, error: DocumentError) -> JobFailed:
-        self.jobs.fail(job_id, error.error_code, error.message)
-        return JobFailed(error.error_code, error.message)
+    def _fail(
+        self, job_id: str, error_code: str, message: str, cause: BaseException | None = None
+    ) -> NoReturn:
+        """Mark the job failed, then stop the execution: JobFailed is not retried."""
+        self.jobs.fail(job_id, error_code, message)
+        raise JobFailed(error_code, message) from cause
 
     # -- states ----------------------------------------------------------------------------
 
-    def prepare(self, job_id: str) -> dict[str, Any]:
+    def prepare(self, job_id: str) -> Prepared:
         """Count the pages and hand the Map one pointer per page."""
         from pagewise.documents.pages import count_pages, largest_page_pixels
 
@@ -97,30 +100,28 @@ class Pipeline:
             total = count_pages(data)
             page, pixels = largest_page_pixels(data, self.settings.ocr_dpi)
         except DocumentError as error:
-            raise self._fail_on_document_error(job_id, error) from error
+            self._fail(job_id, error.error_code, error.message, error)
         if pixels > self.settings.max_page_pixels:
             message = (
                 f"Page {page} would be {pixels / 1e6:.0f} megapixels as an image, over the "
                 f"limit of {self.settings.max_page_pixels / 1e6:.0f}; it cannot be processed."
             )
-            self.jobs.fail(job_id, ErrorCode.PAGE_TOO_LARGE, message)
-            raise JobFailed(ErrorCode.PAGE_TOO_LARGE, message)
+            self._fail(job_id, ErrorCode.PAGE_TOO_LARGE, message)
         if total > self.settings.max_pages:
             message = (
                 f"The document has {total} pages; at most {self.settings.max_pages} are "
                 "processed. Split it and upload the parts."
             )
-            self.jobs.fail(job_id, ErrorCode.TOO_MANY_PAGES, message)
-            raise JobFailed(ErrorCode.TOO_MANY_PAGES, message)
+            self._fail(job_id, ErrorCode.TOO_MANY_PAGES, message)
         self.jobs.update_fields(job_id, total_pages=total)
         self.jobs.advance(job_id, JobStatus.OCR_STARTED)
-        return {
-            "job_id": job_id,
-            "total_pages": total,
-            "pages": [{"job_id": job_id, "page": page} for page in range(1, total + 1)],
-        }
+        return Prepared(
+            job_id=job_id,
+            total_pages=total,
+            pages=[PagePointer(job_id=job_id, page=page) for page in range(1, total + 1)],
+        )
 
-    def ocr_page(self, job_id: str, page: int) -> dict[str, Any]:
+    def ocr_page(self, job_id: str, page: int) -> PageRead:
         from pagewise.documents.ocr import extract_page
 
         job = self._job(job_id)
@@ -135,7 +136,7 @@ class Pipeline:
                 dpi=self.settings.ocr_dpi,
             )
         except DocumentError as error:
-            raise self._fail_on_document_error(job_id, error) from error
+            self._fail(job_id, error.error_code, error.message, error)
         ocr_seconds = round(text.ocr_seconds, 3)
         self.pages.save(
             job_id,
@@ -158,15 +159,9 @@ class Pipeline:
         updated = self.jobs.raise_counter(job_id, "current_page", done)
         if updated is not None and updated.total_pages is not None and done >= updated.total_pages:
             self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
-        # ocr_seconds is for the handler's metrics; the Map discards the output (ResultPath null).
-        return {
-            "job_id": job_id,
-            "page": page,
-            "source": text.source,
-            "ocr_seconds": ocr_seconds,
-        }
+        return PageRead(job_id=job_id, page=page, source=text.source, ocr_seconds=ocr_seconds)
 
-    def translate_page(self, job_id: str, page: int) -> dict[str, Any]:
+    def translate_page(self, job_id: str, page: int) -> PageTranslated:
         job = self._job(job_id)
         # The Map over pages starts only after every OCR page returned, so OCR is complete.
         self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
@@ -194,13 +189,13 @@ class Pipeline:
         total = job.total_pages or 0
         if updated is not None and done >= total:
             self.jobs.advance(job_id, JobStatus.TRANSLATION_COMPLETED)
-        return {
-            "job_id": job_id,
-            "page": page,
-            "provider": translation.provider,
-            "prompt_tokens": translation.prompt_tokens,
-            "completion_tokens": translation.completion_tokens,
-        }
+        return PageTranslated(
+            job_id=job_id,
+            page=page,
+            provider=translation.provider,
+            prompt_tokens=translation.prompt_tokens,
+            completion_tokens=translation.completion_tokens,
+        )
 
     def _translate(
         self, job_id: str, text: str, language: str | None, page: int
@@ -216,13 +211,11 @@ class Pipeline:
             return translator.translate_page(text, source_language=language, page_number=page)
         except LlmBadRequest as error:
             # Retrying cannot fix it (bad request, auth, quota, content filter): fail the job.
-            message = f"Page {page}: {error.message}"
-            self.jobs.fail(job_id, error.error_code, message)
-            raise JobFailed(error.error_code, message) from error
+            self._fail(job_id, error.error_code, f"Page {page}: {error.message}", error)
         # LlmThrottled and LlmUnavailable propagate by name: the state machine retries them
         # with backoff and jitter, then its Catch marks the job failed.
 
-    def summarise(self, job_id: str) -> dict[str, Any]:
+    def summarise(self, job_id: str) -> Summarised:
         from pagewise.documents.summary import summarise_offline
 
         self._job(job_id)
@@ -240,9 +233,7 @@ class Pipeline:
                 # The legal-English text: complete and faithful, where plain English simplifies.
                 summary = translator.summarise([page.legal_english or "" for page in pages])
             except LlmBadRequest as error:
-                message = f"Summary: {error.message}"
-                self.jobs.fail(job_id, error.error_code, message)
-                raise JobFailed(error.error_code, message) from error
+                self._fail(job_id, error.error_code, f"Summary: {error.message}", error)
         info = SummaryInfo(
             method=summary.method,
             provider=summary.provider,
@@ -252,21 +243,20 @@ class Pipeline:
             completion_tokens=summary.completion_tokens,
         )
         self.jobs.update_fields(job_id, summary=summary.text, summary_info=info.model_dump())
-        return {
-            "job_id": job_id,
-            "method": summary.method,
-            "prompt_tokens": summary.prompt_tokens,
-            "completion_tokens": summary.completion_tokens,
-        }
+        return Summarised(
+            job_id=job_id,
+            method=summary.method,
+            prompt_tokens=summary.prompt_tokens,
+            completion_tokens=summary.completion_tokens,
+        )
 
-    def render(self, job_id: str) -> dict[str, Any]:
+    def render(self, job_id: str) -> Rendered:
         from pagewise.documents.render import DocumentMeta, RenderPage, render_pdf, report_text
 
         job = self._job(job_id)
         pages = self.pages.all_for_job(job_id)
         summary = job.summary_info or SummaryInfo(method="extractive", provider="offline")
-        providers = sorted({page.translation_provider or "offline" for page in pages})
-        models = sorted({page.translation_model for page in pages if page.translation_model})
+        provider, model = translation_providers(pages)
         generated_at = datetime.now(UTC)
         render_pages = [
             RenderPage(
@@ -285,74 +275,24 @@ class Pipeline:
             document_name=job.file_name,
             generated_at=generated_at,
             summary=job.summary or "",
-            summary_label=_summary_label(summary),
+            summary_label=summary_label(summary),
             source_languages=[job.source_language] if job.source_language else (),
-            provider=", ".join(providers),
-            model=", ".join(models) or None,
+            provider=provider,
+            model=model,
             layout=job.layout,
         )
         pdf = render_pdf(meta, render_pages, font_dir=self.settings.font_dir)
         stem = job.file_name.rsplit(".", 1)[0] or "document"
         output_key = f"outputs/{job.tenant}/{job_id}/{stem}_translated.pdf"
         self.store.write(output_key, pdf, "application/pdf")
-        page_prompt = sum(page.prompt_tokens for page in pages)
-        page_completion = sum(page.completion_tokens for page in pages)
-        self.results.save(
-            job_id,
-            {
-                "tenant": job.tenant,
-                "layout": job.layout,
-                "page_results": [
-                    {
-                        "page": page.page,
-                        "source": page.source,
-                        "language": page.language,
-                        "ocr_text": page.ocr_text,
-                        "ocr_confidence": page.ocr_confidence,
-                        "ocr_seconds": page.ocr_seconds,
-                        "ocr_reason": page.ocr_reason,
-                        "ocr_rotation": page.ocr_rotation,
-                        "ocr_dpi": page.ocr_dpi,
-                        "ocr_languages": page.ocr_languages,
-                        "legal_english": page.legal_english,
-                        "plain_english": page.plain_english,
-                        "translated": page.translated,
-                        "translation_provider": page.translation_provider,
-                        "translation_model": page.translation_model,
-                        "translation_note": page.translation_note,
-                        "prompt_tokens": page.prompt_tokens,
-                        "completion_tokens": page.completion_tokens,
-                    }
-                    for page in pages
-                ],
-                "summary": job.summary,
-                "summary_method": summary.method,
-                "summary_info": summary.model_dump(),
-                # Exactly the text of the PDF's pages (report_text is what render_pdf lays out).
-                "ai_report_content": report_text(render_pages),
-                "llm_usage": {
-                    "provider": ", ".join(providers),
-                    "model": ", ".join(models) or None,
-                    "pages": {"prompt_tokens": page_prompt, "completion_tokens": page_completion},
-                    "summary": {
-                        "prompt_tokens": summary.prompt_tokens,
-                        "completion_tokens": summary.completion_tokens,
-                    },
-                    "prompt_tokens": page_prompt + summary.prompt_tokens,
-                    "completion_tokens": page_completion + summary.completion_tokens,
-                    "total_tokens": page_prompt
-                    + page_completion
-                    + summary.prompt_tokens
-                    + summary.completion_tokens,
-                },
-                "created_at": generated_at,
-            },
-        )
+        # ai_report_content is exactly the text of the PDF's pages (render_pdf lays it out).
+        content = report_text(render_pages)
+        self.results.save(job_id, job_result(job, pages, summary, content, generated_at))
         # The summary also lives on the job (original_files.summary), set by Summarise.
         self.jobs.update_fields(job_id, output_pdf_path=output_key)
-        return {"job_id": job_id, "output_key": output_key}
+        return Rendered(job_id=job_id, output_key=output_key)
 
-    def finish(self, job_id: str) -> dict[str, Any]:
+    def finish(self, job_id: str) -> Finished:
         job = self.jobs.advance(job_id, JobStatus.COMPLETED, completed_at=datetime.now(UTC))
         if job is None:
             current = self.jobs.get(job_id)
@@ -361,23 +301,21 @@ class Pipeline:
                 job_id,
                 current.processing_status if current else "missing",
             )
-        # completed_now: this call moved the job (a retried Finish finds it completed already).
-        return {"job_id": job_id, "status": JobStatus.COMPLETED, "completed_now": job is not None}
+        return Finished(job_id=job_id, status=JobStatus.COMPLETED, completed_now=job is not None)
 
     def mark_failed(
         self, job_id: str, error: str | None, cause: str | None, page: int | None = None
-    ) -> dict[str, Any]:
+    ) -> MarkedFailed:
         code, message = describe_failure(error, cause)
         if page is not None and not message.startswith("Page "):
             message = f"Page {page}: {message}"
         job = self.jobs.fail(job_id, code, message)
         current = job or self.jobs.get(job_id)
-        return {
-            "job_id": job_id,
-            "status": JobStatus.FAILED,
+        return MarkedFailed(
+            job_id=job_id,
+            status=JobStatus.FAILED,
             # A state that failed the job itself set the code first; this keeps that one.
-            "error_code": current.error_code if current and current.error_code else code,
-            "already_final": job is None,
-            # True once per failed job (the metric counts it once): see claim_failure_report.
-            "first_report": self.jobs.claim_failure_report(job_id),
-        }
+            error_code=current.error_code if current and current.error_code else code,
+            already_final=job is None,
+            first_report=self.jobs.claim_failure_report(job_id),
+        )

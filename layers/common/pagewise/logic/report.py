@@ -1,0 +1,79 @@
+"""What Render writes besides the PDF: the cover page's summary line and the job's result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pagewise.models import (
+    Job,
+    JobResult,
+    LlmUsage,
+    PageReport,
+    PageResult,
+    SummaryInfo,
+    TokenCount,
+)
+
+OFFLINE_SUMMARY_LABEL = "Extractive summary (sentences taken from the source text; no LLM)."
+
+
+def summary_label(summary: SummaryInfo) -> str:
+    """The cover page's line on how the summary was made."""
+    if summary.method == "extractive":
+        return OFFLINE_SUMMARY_LABEL
+    if summary.method == "none":
+        return "No summary: the document has no text."
+    how = "in parts, then combined" if summary.method == "llm_map_reduce" else "in one pass"
+    return f"Summarised by {summary.model or summary.provider} ({summary.provider}), {how}."
+
+
+def translation_providers(pages: Sequence[PageResult]) -> tuple[str, str | None]:
+    """(providers, models) of the pages' translations, each comma-separated."""
+    providers = sorted({page.translation_provider or "offline" for page in pages})
+    models = sorted({page.translation_model for page in pages if page.translation_model})
+    return ", ".join(providers), ", ".join(models) or None
+
+
+def llm_usage(pages: Sequence[PageResult], summary: SummaryInfo) -> LlmUsage:
+    provider, model = translation_providers(pages)
+    page_tokens = TokenCount(
+        prompt_tokens=sum(page.prompt_tokens for page in pages),
+        completion_tokens=sum(page.completion_tokens for page in pages),
+    )
+    prompt = page_tokens.prompt_tokens + summary.prompt_tokens
+    completion = page_tokens.completion_tokens + summary.completion_tokens
+    return LlmUsage(
+        provider=provider,
+        model=model,
+        pages=page_tokens,
+        summary=TokenCount(
+            prompt_tokens=summary.prompt_tokens, completion_tokens=summary.completion_tokens
+        ),
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=prompt + completion,
+    )
+
+
+def job_result(
+    job: Job,
+    pages: Sequence[PageResult],
+    summary: SummaryInfo,
+    report_content: str,
+    generated_at: datetime,
+) -> JobResult:
+    """The job's ``ai_extracted_content``: every page, the summary and the tokens spent."""
+    return JobResult(
+        tenant=job.tenant,
+        layout=job.layout,
+        page_results=[
+            PageReport.model_validate(page.model_dump(exclude={"job_id"})) for page in pages
+        ],
+        summary=job.summary,
+        summary_method=summary.method,
+        summary_info=summary,
+        ai_report_content=report_content,
+        llm_usage=llm_usage(pages, summary),
+        created_at=generated_at,
+    )
