@@ -304,7 +304,13 @@ def environment() -> dict[str, dict[str, str]]:
         "JWT_ISSUER": JWT_ISSUER,
         "JWT_AUDIENCE": JWT_AUDIENCE,
     }
-    llm = {"LLM_MODEL": "", "LLM_BASE_URL": "", "LLM_API_KEY": "", "LLM_API_KEY_SECRET_ARN": ""}
+    llm = {
+        "LLM_MODEL": "",
+        "LLM_BASE_URL": "",
+        "LLM_API_KEY": "",
+        "LLM_API_KEY_SECRET_ARN": "",
+        "LLM_PRICES": "",
+    }
     return {
         "ApiFunction": {
             **common,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from pagewise.documents.citations import CitedSummary
 from pagewise.documents.glossary import Glossary
 
 
@@ -150,6 +151,8 @@ class Job(BaseModel):
     cost_estimate: dict[str, Any] | None = None
     # Set by Render: what the job actually used (pages, tokens, cost); GET /usage sums it.
     usage: dict[str, Any] | None = None
+    # Set by Summarise: the overview with its pages, the key facts and how many were verified.
+    summary_cited: CitedSummary | None = None
 
 
 PageSource = Literal["text_layer", "ocr", "blank"]
@@ -182,6 +185,9 @@ class PageReport(BaseModel):
     # that page), and the start of the next page taken to end this page's last sentence.
     continuation: str | None = None
     completion: str | None = None
+    # The source text this page's translation covers: its own text without ``continuation``,
+    # with ``completion`` at the end (None: the page's whole text, as before the plan).
+    translated_source: str | None = None
     glossary_applied: list[dict[str, str]] | None = None
     glossary_missed: list[dict[str, str]] | None = None
 
@@ -207,6 +213,8 @@ class LlmUsage(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    # USD, from the model's configured price per million tokens; None when it has none.
+    cost: float | None = None
 
 
 class JobResult(BaseModel):
@@ -222,3 +230,7 @@ class JobResult(BaseModel):
     ai_report_content: str
     llm_usage: LlmUsage
     created_at: datetime
+    # -- legal reader (issue 17) --
+    summary_cited: CitedSummary | None = None
+    cost_estimate: dict[str, Any] | None = None
+    glossary: dict[str, Any] | None = None

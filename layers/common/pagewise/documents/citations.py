@@ -277,6 +277,8 @@ _DEADLINE = re.compile(
 )
 _SENTENCE = re.compile(r"[^.!?;]*(?:[.!?;]|$)")
 MAX_FACTS_PER_CATEGORY = 3
+_CLAUSES_FIRST: tuple[FactCategory, ...] = ("parties", "governing_law", "jurisdiction")
+_CLAUSES_LAST: tuple[FactCategory, ...] = ("termination", "obligations")
 
 
 def _sentence_around(text: str, start: int, end: int) -> str:
@@ -304,7 +306,9 @@ def pattern_facts(page_texts: dict[int, str]) -> list[KeyFact]:
     counts: dict[str, int] = {}
     seen: set[tuple[str, str]] = set()
 
-    def add(category: FactCategory, text: str, page: int, source: str, span: tuple[int, int]):
+    def add(
+        category: FactCategory, text: str, page: int, source: str, span: tuple[int, int]
+    ) -> None:
         if counts.get(category, 0) >= MAX_FACTS_PER_CATEGORY:
             return
         quote = _sentence_around(source, *span)
@@ -325,21 +329,21 @@ def pattern_facts(page_texts: dict[int, str]) -> list[KeyFact]:
 
     for page in sorted(page_texts):
         source = page_texts[page]
-        for category in ("parties", "governing_law", "jurisdiction"):
-            for phrase in _PHRASES[category]:  # type: ignore[index]
+        for category in _CLAUSES_FIRST:
+            for phrase in _PHRASES[category]:
                 for match in re.finditer(phrase, source, re.IGNORECASE):
                     quote = _sentence_around(source, match.start(), match.end())
-                    add(category, quote, page, source, match.span())  # type: ignore[arg-type]
+                    add(category, quote, page, source, match.span())
         for match in _DATE.finditer(source):
             add("dates", match.group(0), page, source, match.span())
         for match in _DEADLINE.finditer(source):
             add("dates", match.group(0), page, source, match.span())
         for match in _AMOUNT.finditer(source):
             add("amounts", match.group(0), page, source, match.span())
-        for category in ("termination", "obligations"):
-            for phrase in _PHRASES[category]:  # type: ignore[index]
+        for category in _CLAUSES_LAST:
+            for phrase in _PHRASES[category]:
                 for match in re.finditer(phrase, source, re.IGNORECASE):
                     quote = _sentence_around(source, match.start(), match.end())
-                    add(category, quote, page, source, match.span())  # type: ignore[arg-type]
+                    add(category, quote, page, source, match.span())
     order = {category: index for index, category in enumerate(CATEGORIES)}
     return sorted(facts, key=lambda f: (order[f.category], f.page))

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pydantic import BaseModel, Field
 
 from pagewise.documents.llm.chunking import estimate_tokens
-from pagewise.documents.llm.prompts import SUMMARY_SYSTEM_PROMPT, TRANSLATION_SYSTEM_PROMPT
+from pagewise.documents.llm.prompts import CITED_SUMMARY_SYSTEM_PROMPT, TRANSLATION_SYSTEM_PROMPT
 
 OUTPUT_PER_INPUT = 1.1
 JSON_OVERHEAD_TOKENS = 30
@@ -33,6 +33,15 @@ class ModelPrice(BaseModel):
 
     input: float = Field(ge=0)
     output: float = Field(ge=0)
+
+
+# As published by OpenAI when this was written; LLM_PRICES overrides or adds models.
+DEFAULT_PRICES: dict[str, ModelPrice] = {
+    "gpt-4o-mini": ModelPrice(input=0.15, output=0.60),
+    "gpt-4o": ModelPrice(input=2.50, output=10.00),
+    "gpt-4.1-mini": ModelPrice(input=0.40, output=1.60),
+    "gpt-4.1": ModelPrice(input=2.00, output=8.00),
+}
 
 
 class CostEstimate(BaseModel):
@@ -94,7 +103,9 @@ def estimate_job(
     whole = "\n\n".join(t for t in (source_texts or page_texts) if t.strip())
     if whole:
         prompt += (
-            estimate_tokens(SUMMARY_SYSTEM_PROMPT) + PAGE_HEADER_TOKENS + estimate_tokens(whole)
+            estimate_tokens(CITED_SUMMARY_SYSTEM_PROMPT)
+            + PAGE_HEADER_TOKENS
+            + estimate_tokens(whole)
         )
         completion += summary_output_tokens
         calls += 1

@@ -185,6 +185,13 @@ def check_applied(
     return applied, missed
 
 
+def glossary_lines(entries: Sequence[GlossaryEntry]) -> str:
+    """The entries as a prompt lists them: ``- source → target (note)``, one a line."""
+    return "\n".join(
+        f"- {e.source} → {e.target}" + (f" ({e.note})" if e.note else "") for e in entries
+    )
+
+
 def describe(entries: Iterable[GlossaryEntry]) -> list[dict[str, str]]:
     """Entries as the page result lists them."""
     return [{"source": e.source, "target": e.target} for e in entries]

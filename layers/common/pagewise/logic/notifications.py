@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from pagewise.documents.citations import CATEGORY_LABELS, CitedSummary
 from pagewise.models import TERMINAL_STATUSES, Job, JobStatus
 
 LOG = logging.getLogger(__name__)
@@ -181,6 +182,23 @@ def webhook_payload(job: Job, api_url: str) -> dict[str, Any]:
     }
 
 
+def key_fact_lines(cited: CitedSummary | None, limit: int = 12) -> list[str]:
+    """The verified key facts as the email lists them: "- Amounts: 800 € (p. 1)"."""
+    if cited is None or not (cited.shown_facts or cited.facts_unverified):
+        return []
+    lines = ["", "Key facts:"]
+    lines += [
+        f"- {CATEGORY_LABELS.get(fact.category, fact.category)}: {fact.text} (p. {fact.page})"
+        for fact in cited.shown_facts[:limit]
+    ]
+    if cited.facts_unverified:
+        lines.append(
+            f"({cited.facts_unverified} more not shown: their quote was not found on the page "
+            "they cite.)"
+        )
+    return lines
+
+
 def email_message(job: Job, api_url: str) -> tuple[str, str]:
     """(subject, plain-text body): the document's name and how it ended."""
     status_url = f"{api_url.rstrip('/')}/api/v1/jobs/{job.job_id}"
@@ -190,6 +208,7 @@ def email_message(job: Job, api_url: str) -> tuple[str, str]:
         lines = [f'Your document "{job.file_name}" is ready.', pages]
         if job.summary:
             lines += ["", "Summary:", job.summary[:2000]]
+        lines += key_fact_lines(job.summary_cited)
         lines += ["", f"Status: {status_url}", f"Download the PDF: {status_url}/download"]
     else:
         subject = f'Pagewise: "{job.file_name}" failed'

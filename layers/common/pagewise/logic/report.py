@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from pagewise.documents.cost import ModelPrice, cost_of
 from pagewise.models import (
     Job,
     JobResult,
@@ -35,7 +36,9 @@ def translation_providers(pages: Sequence[PageResult]) -> tuple[str, str | None]
     return ", ".join(providers), ", ".join(models) or None
 
 
-def llm_usage(pages: Sequence[PageResult], summary: SummaryInfo) -> LlmUsage:
+def llm_usage(
+    pages: Sequence[PageResult], summary: SummaryInfo, price: ModelPrice | None = None
+) -> LlmUsage:
     provider, model = translation_providers(pages)
     page_tokens = TokenCount(
         prompt_tokens=sum(page.prompt_tokens for page in pages),
@@ -53,6 +56,7 @@ def llm_usage(pages: Sequence[PageResult], summary: SummaryInfo) -> LlmUsage:
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=prompt + completion,
+        cost=cost_of(prompt, completion, price) if prompt + completion else 0.0,
     )
 
 
@@ -62,6 +66,7 @@ def job_result(
     summary: SummaryInfo,
     report_content: str,
     generated_at: datetime,
+    price: ModelPrice | None = None,
 ) -> JobResult:
     """The job's ``ai_extracted_content``: every page, the summary and the tokens spent."""
     return JobResult(
@@ -74,6 +79,19 @@ def job_result(
         summary_method=summary.method,
         summary_info=summary,
         ai_report_content=report_content,
-        llm_usage=llm_usage(pages, summary),
+        llm_usage=llm_usage(pages, summary, price),
         created_at=generated_at,
+        summary_cited=job.summary_cited,
+        cost_estimate=job.cost_estimate,
+        glossary=(
+            {
+                "name": job.glossary.name,
+                "version": job.glossary_version,
+                "source_language": job.glossary.source_language,
+                "target_language": job.glossary.target_language,
+                "entries": len(job.glossary.entries),
+            }
+            if job.glossary
+            else None
+        ),
     )

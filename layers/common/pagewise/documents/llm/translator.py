@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from pagewise.documents.citations import CATEGORIES, FactCategory, KeyFact, OverviewSentence
-from pagewise.documents.glossary import GlossaryEntry, check_applied
+from pagewise.documents.glossary import GlossaryEntry, check_applied, glossary_lines
 from pagewise.documents.llm.chunking import chunk_pages, estimate_tokens, pack, truncate_tokens
 from pagewise.documents.llm.client import Answer, LlmClient
 from pagewise.documents.llm.config import LlmConfig
@@ -41,13 +41,6 @@ LOG = logging.getLogger(__name__)
 
 BLANK_PAGE_NOTE = "No text on this page: nothing to translate."
 OVERVIEW_SENTENCES = 5
-
-
-def glossary_lines(entries: Sequence[GlossaryEntry]) -> str:
-    """The glossary as the prompt lists it: ``- source → target (note)``."""
-    return "\n".join(
-        f"- {e.source} → {e.target}" + (f" ({e.note})" if e.note else "") for e in entries
-    )
 
 
 @dataclass(frozen=True)
