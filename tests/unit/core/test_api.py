@@ -12,12 +12,16 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
+from pagewise.data.glossaries import GlossaryRepository
 from pagewise.data.jobs import JobRepository
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
+from pagewise.data.usage import UsageRepository
 from pagewise.data.workflow import Workflow
+from pagewise.logic.glossaries import GlossaryService
 from pagewise.logic.jobs import JobService
+from pagewise.logic.usage import UsageService
 from pagewise.settings import ApiSettings, JwtSettings
 from pagewise_api.main import create_app
 from pymongo.database import Database
@@ -55,8 +59,16 @@ def api(db: Database[dict[str, Any]], aws: dict[str, str]) -> Iterator[TestClien
         upload_max_bytes=MAX_BYTES,
         upload_expiry_seconds=900,
         download_expiry_seconds=60,
+        glossaries=GlossaryRepository(db),
     )
-    with TestClient(create_app(settings, jwt_settings, service)) as client:
+    app = create_app(
+        settings,
+        jwt_settings,
+        service,
+        GlossaryService(GlossaryRepository(db)),
+        UsageService(UsageRepository(db)),
+    )
+    with TestClient(app) as client:
         yield client
 
 

@@ -12,7 +12,8 @@ translation:
   when at least :data:`MIN_STEM` letters remain; a word of the text matches when it starts with
   that stem and is at most :data:`MAX_EXTRA` letters longer (``arrendatario`` matches
   ``arrendatarios`` and ``arrendataria``, not ``arrendamiento``; ``lessee`` matches
-  ``lessees``). Words of up to :data:`MIN_STEM` letters must match exactly.
+  ``lessees``; ``Mieter`` keeps its ending, so ``Miete`` does not match). Words of up to
+  :data:`SHORT_WORD` letters must match exactly.
 
 It finds inflections by ending, never by meaning: irregular forms (``Vertrag``/``Verträge``
 works through the folded umlaut; ``man``/``men`` does not) and compounds may be missed.
@@ -37,7 +38,8 @@ MAX_NOTE_CHARS = 500
 MAX_BODY_BYTES = 256 * 1024
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
-MIN_STEM = 4
+SHORT_WORD = 4
+MIN_STEM = 5
 MAX_EXTRA = 4
 # Longest first. Removing one of these leaves the stem that inflected forms share.
 ENDINGS: tuple[str, ...] = tuple(
@@ -114,7 +116,7 @@ def words(text: str) -> list[tuple[str, int, int]]:
 
 def stem(word: str) -> str:
     """``word`` (folded) without its inflectional ending, if enough remains."""
-    if len(word) <= MIN_STEM:
+    if len(word) <= SHORT_WORD:
         return word
     for ending in ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
@@ -123,7 +125,7 @@ def stem(word: str) -> str:
 
 
 def _word_matches(term_word: str, text_word: str) -> bool:
-    if len(term_word) <= MIN_STEM:
+    if len(term_word) <= SHORT_WORD:
         return text_word == term_word
     base = stem(term_word)
     return text_word.startswith(base) and len(text_word) - len(base) <= MAX_EXTRA
