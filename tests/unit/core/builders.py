@@ -13,6 +13,8 @@ from pagewise.models import Job, JobStatus
 SECRET = "unit-test-secret-of-a-decent-length-1234"
 ISSUER = "https://issuer.test/"
 AUDIENCE = "pagewise-unit"
+# The API's upload limit in the API tests (conftest's `api` fixture).
+MAX_BYTES = 1_000_000
 
 
 def a_job(

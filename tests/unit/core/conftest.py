@@ -22,7 +22,22 @@ ROOT = Path(__file__).resolve().parents[3]
 SECANTUS = ROOT / ".venvs" / "secantus" / "bin" / "secantusd-py"
 sys.path.insert(0, str(ROOT / "functions" / "api"))
 
+from fastapi.testclient import TestClient  # noqa: E402
+from pagewise.data.glossaries import GlossaryRepository  # noqa: E402
+from pagewise.data.jobs import JobRepository  # noqa: E402
 from pagewise.data.mongo import ensure_indexes  # noqa: E402
+from pagewise.data.pages import PageRepository  # noqa: E402
+from pagewise.data.results import ResultRepository  # noqa: E402
+from pagewise.data.storage import DocumentStore  # noqa: E402
+from pagewise.data.usage import UsageRepository  # noqa: E402
+from pagewise.data.workflow import Workflow  # noqa: E402
+from pagewise.logic.glossaries import GlossaryService  # noqa: E402
+from pagewise.logic.jobs import JobService  # noqa: E402
+from pagewise.logic.usage import UsageService  # noqa: E402
+from pagewise.settings import ApiSettings, JwtSettings  # noqa: E402
+from pagewise_api.main import create_app  # noqa: E402
+
+from .builders import AUDIENCE, ISSUER, MAX_BYTES, SECRET  # noqa: E402
 
 BUCKET = "unit-uploads"
 
@@ -89,3 +104,44 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             roleArn="arn:aws:iam::123456789012:role/unit",
         )["stateMachineArn"]
         yield {"bucket": BUCKET, "state_machine_arn": arn}
+
+
+@pytest.fixture
+def api(db: Database[dict[str, Any]], aws: dict[str, str]) -> Iterator[TestClient]:
+    settings = ApiSettings.model_validate(
+        {
+            "MONGODB_URI": "mongodb://unused",
+            "UPLOADS_BUCKET": aws["bucket"],
+            "STATE_MACHINE_ARN": aws["state_machine_arn"],
+            "UPLOAD_MAX_BYTES": str(MAX_BYTES),
+            "MAX_REQUEST_BYTES": "200000",
+        }
+    )
+    jwt_settings = JwtSettings.model_validate(
+        {
+            "JWT_ALGORITHMS": "HS256",
+            "JWT_SECRET": SECRET,
+            "JWT_ISSUER": ISSUER,
+            "JWT_AUDIENCE": AUDIENCE,
+        }
+    )
+    service = JobService(
+        jobs=JobRepository(db),
+        pages=PageRepository(db),
+        results=ResultRepository(db),
+        store=DocumentStore(aws["bucket"]),
+        workflow=Workflow(aws["state_machine_arn"]),
+        upload_max_bytes=MAX_BYTES,
+        upload_expiry_seconds=900,
+        download_expiry_seconds=60,
+        glossaries=GlossaryRepository(db),
+    )
+    app = create_app(
+        settings,
+        jwt_settings,
+        service,
+        GlossaryService(GlossaryRepository(db)),
+        UsageService(UsageRepository(db)),
+    )
+    with TestClient(app) as client:
+        yield client

@@ -5,71 +5,16 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
-from pagewise.data.glossaries import GlossaryRepository
 from pagewise.data.jobs import JobRepository
-from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository
-from pagewise.data.storage import DocumentStore
-from pagewise.data.usage import UsageRepository
-from pagewise.data.workflow import Workflow
-from pagewise.logic.glossaries import GlossaryService
-from pagewise.logic.jobs import JobService
-from pagewise.logic.usage import UsageService
-from pagewise.settings import ApiSettings, JwtSettings
-from pagewise_api.main import create_app
 from pymongo.database import Database
 
-from .builders import AUDIENCE, ISSUER, SECRET, a_token
-
-MAX_BYTES = 1_000_000
-
-
-@pytest.fixture
-def api(db: Database[dict[str, Any]], aws: dict[str, str]) -> Iterator[TestClient]:
-    settings = ApiSettings.model_validate(
-        {
-            "MONGODB_URI": "mongodb://unused",
-            "UPLOADS_BUCKET": aws["bucket"],
-            "STATE_MACHINE_ARN": aws["state_machine_arn"],
-            "UPLOAD_MAX_BYTES": str(MAX_BYTES),
-            "MAX_REQUEST_BYTES": "200000",
-        }
-    )
-    jwt_settings = JwtSettings.model_validate(
-        {
-            "JWT_ALGORITHMS": "HS256",
-            "JWT_SECRET": SECRET,
-            "JWT_ISSUER": ISSUER,
-            "JWT_AUDIENCE": AUDIENCE,
-        }
-    )
-    service = JobService(
-        jobs=JobRepository(db),
-        pages=PageRepository(db),
-        results=ResultRepository(db),
-        store=DocumentStore(aws["bucket"]),
-        workflow=Workflow(aws["state_machine_arn"]),
-        upload_max_bytes=MAX_BYTES,
-        upload_expiry_seconds=900,
-        download_expiry_seconds=60,
-        glossaries=GlossaryRepository(db),
-    )
-    app = create_app(
-        settings,
-        jwt_settings,
-        service,
-        GlossaryService(GlossaryRepository(db)),
-        UsageService(UsageRepository(db)),
-    )
-    with TestClient(app) as client:
-        yield client
+from .builders import AUDIENCE, ISSUER, MAX_BYTES, a_token
 
 
 def _auth(token: str) -> dict[str, str]:

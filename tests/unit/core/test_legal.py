@@ -26,7 +26,7 @@ from pymongo.database import Database
 from tests.support.fake_openai import FakeOpenAI
 
 from .builders import a_job, a_token
-from .test_api import _auth, _create, api  # noqa: F401 (the fixture)
+from .test_api import _auth, _create
 
 GLOSSARY_CSV = "source,target,note\narrendatario,lessee,\nfianza legal,statutory deposit,LAU\n"
 
