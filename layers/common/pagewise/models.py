@@ -149,6 +149,9 @@ class Job(BaseModel):
     max_cost: float | None = None
     # Set by PlanTranslation once the pages are read: tokens and cost before they are spent.
     cost_estimate: dict[str, Any] | None = None
+    # Set by Summarise: USD for all the job's LLM calls at the configured prices (None: a
+    # model used has no price).
+    llm_cost: float | None = None
     # Set by Render: what the job actually used (pages, tokens, cost); GET /usage sums it.
     usage: dict[str, Any] | None = None
     # Set by Summarise: the overview with its pages, the key facts and how many were verified.

@@ -19,11 +19,16 @@ from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
 from pagewise.documents.citations import OverviewSentence
 from pagewise.documents.errors import DocumentError
-from pagewise.documents.glossary import GlossaryEntry, describe, entries_on_page
+from pagewise.documents.glossary import (
+    GlossaryEntry,
+    describe,
+    entries_on_page,
+    glossary_lines,
+)
 from pagewise.events import PagePointer
 from pagewise.logic.errors import JobFailed, describe_failure
 from pagewise.logic.report import job_result, summary_label, translation_providers
-from pagewise.models import ErrorCode, Job, JobStatus, SummaryInfo
+from pagewise.models import ErrorCode, Job, JobStatus, PageResult, SummaryInfo
 from pagewise.outputs import (
     Finished,
     MarkedFailed,
@@ -169,7 +174,6 @@ class Pipeline:
         ``max_cost`` fails here, before any LLM call. See docs/legal-features.md."""
         from pagewise.documents.continuation import plan_pages
         from pagewise.documents.cost import estimate_job
-        from pagewise.documents.glossary import entries_on_page, glossary_lines
 
         job = self._job(job_id)
         # The Map over pages ends only after every OCR page returned, so OCR is complete.
@@ -372,6 +376,7 @@ class Pipeline:
             summary=overview_text(cited.overview),
             summary_info=info.model_dump(),
             summary_cited=cited.model_dump(),
+            llm_cost=self._llm_cost(pages, info),
         )
         return Summarised(
             job_id=job_id,
@@ -379,6 +384,23 @@ class Pipeline:
             prompt_tokens=info.prompt_tokens,
             completion_tokens=info.completion_tokens,
         )
+
+    def _llm_cost(self, pages: Sequence[PageResult], summary: SummaryInfo) -> float | None:
+        """USD for every LLM call of the job (pages and summary), each at its model's price;
+        None when a model that was used has no price. Here, where the LLM settings are."""
+        from pagewise.documents.cost import cost_of
+
+        calls = [(p.translation_model, p.prompt_tokens, p.completion_tokens) for p in pages]
+        calls.append((summary.model, summary.prompt_tokens, summary.completion_tokens))
+        total = 0.0
+        for model, prompt, completion in calls:
+            if not prompt and not completion:
+                continue
+            cost = cost_of(prompt, completion, self.settings.llm_prices.get(model or ""))
+            if cost is None:
+                return None
+            total += cost
+        return round(total, 6)
 
     def render(self, job_id: str) -> Rendered:
         from pagewise.documents.render import DocumentMeta, RenderPage, render_pdf, report_text
@@ -435,14 +457,7 @@ class Pipeline:
         self.store.write(output_key, pdf, "application/pdf")
         # ai_report_content is exactly the text of the PDF's pages (render_pdf lays it out).
         content = report_text(render_pages)
-        result = job_result(
-            job,
-            pages,
-            summary,
-            content,
-            generated_at,
-            price=self.settings.llm_prices.get(self.settings.llm_model.strip()),
-        )
+        result = job_result(job, pages, summary, content, generated_at)
         self.results.save(job_id, result)
         # The summary also lives on the job (original_files.summary), set by Summarise; the
         # usage too, for GET /usage.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pagewise.documents.cost import ModelPrice, cost_of
 from pagewise.models import (
     Job,
     JobResult,
@@ -37,7 +36,7 @@ def translation_providers(pages: Sequence[PageResult]) -> tuple[str, str | None]
 
 
 def llm_usage(
-    pages: Sequence[PageResult], summary: SummaryInfo, price: ModelPrice | None = None
+    pages: Sequence[PageResult], summary: SummaryInfo, cost: float | None = None
 ) -> LlmUsage:
     provider, model = translation_providers(pages)
     page_tokens = TokenCount(
@@ -56,7 +55,7 @@ def llm_usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=prompt + completion,
-        cost=cost_of(prompt, completion, price) if prompt + completion else 0.0,
+        cost=cost if prompt + completion else 0.0,
     )
 
 
@@ -66,7 +65,6 @@ def job_result(
     summary: SummaryInfo,
     report_content: str,
     generated_at: datetime,
-    price: ModelPrice | None = None,
 ) -> JobResult:
     """The job's ``ai_extracted_content``: every page, the summary and the tokens spent."""
     return JobResult(
@@ -79,7 +77,7 @@ def job_result(
         summary_method=summary.method,
         summary_info=summary,
         ai_report_content=report_content,
-        llm_usage=llm_usage(pages, summary, price),
+        llm_usage=llm_usage(pages, summary, job.llm_cost),
         created_at=generated_at,
         summary_cited=job.summary_cited,
         cost_estimate=job.cost_estimate,
