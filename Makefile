@@ -3,10 +3,14 @@ SHELL := /bin/bash
 STACK := localstack/stack.sh
 UV := .venvs/uv/bin/uv
 DEV := .venvs/dev/bin
+# The IaC scanner an AWS reviewer runs (docs/template-security.md), pinned, in its own venv so
+# its dependencies never meet the dev venv's.
+CHECKOV_VERSION := 3.3.30
+CHECKOV := .venvs/checkov/bin/checkov
 SUB ?= alice
 
-.PHONY: help system-deps setup dev up down deploy outputs token demo test lint unit \
-        stack-tests bench redrive invoke clean
+.PHONY: help system-deps setup dev checkov up down deploy outputs token demo test lint unit \
+        stack-tests bench redrive invoke clean aws-check
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,6 +25,15 @@ dev: ## the dev/test venv (Python 3.13) with the client installed
 	@[ -x $(UV) ] || { python3 -m venv .venvs/uv && .venvs/uv/bin/pip install -q uv; }
 	@[ -x $(DEV)/python ] || $(UV) venv -q -p "$$($(STACK) python 3.13)" .venvs/dev
 	$(UV) pip install -q -p .venvs/dev -e ".[dev]" -e client
+	@# The OCR layer's traineddata beside the dev venv's tesserocr, where the engine looks in
+	@# the layer (tessdata/ next to python/): the unit tests read what the layer ships.
+	$(MAKE) -s -C layers/ocr tessdata TESSDATA_OUT="$$($(DEV)/python -c 'import pathlib, tesserocr; print(pathlib.Path(tesserocr.__file__).resolve().parents[2] / "tessdata")')"
+
+checkov: ## the pinned checkov in .venvs/checkov (Python 3.12)
+	@[ -x $(UV) ] || { python3 -m venv .venvs/uv && .venvs/uv/bin/pip install -q uv; }
+	@[ -x .venvs/checkov/bin/python ] || $(UV) venv -q -p "$$($(STACK) python 3.12)" .venvs/checkov
+	@$(CHECKOV) --version 2>/dev/null | grep -qx '$(CHECKOV_VERSION)' \
+	  || $(UV) pip install -q -p .venvs/checkov 'checkov==$(CHECKOV_VERSION)'
 
 up: setup ## start LocalStack + SecantusDB on 127.0.0.1 and deploy template.yaml
 	$(STACK) up
@@ -47,13 +60,22 @@ invoke: ## invoke a deployed function with a sample event: make invoke EVENT=eve
 demo: up ## process samples/contrato-2-paginas.pdf through the API with the pagewise CLI
 	$(DEV)/pagewise submit samples/contrato-2-paginas.pdf --wait --out out/
 
-lint: dev ## ruff, mypy, and the template checks
+lint: dev checkov ## ruff, mypy, and the template checks
 	$(DEV)/ruff check .
 	$(DEV)/ruff format --check .
-	$(DEV)/mypy layers/common/pagewise functions client
+	$(DEV)/mypy layers/common/pagewise functions client scripts/aws_check
+	@# Any failed check fails the build; each accepted exception is argued in the template.
+	$(CHECKOV) -f template.yaml --framework cloudformation --compact --quiet --skip-download
 	@# The executor runs inside LocalStack: checked against LocalStack's own venv, from its
 	@# folder (the repo's localstack/ folder would shadow the localstack package).
 	cd localstack/host_executor && ../../$(DEV)/mypy --python-executable ../../.venvs/localstack/bin/python src
+
+# What `sam deploy` would upload to AWS (sam build, default config env, into .aws-sam-aws/),
+# checked against Lambda's runtime and limits (scripts/aws_check, docs/ocr-engine.md); then
+# scripts/aws_limits.py (Step Functions history, response and document sizes) when present.
+aws-check: dev ## build for AWS and check glibc, shared libraries, sizes, handler imports
+	$(DEV)/python -m scripts.aws_check
+	@if [ -f scripts/aws_limits.py ]; then $(DEV)/python scripts/aws_limits.py; fi
 
 unit: dev ## unit tests (no local stack needed)
 	$(DEV)/python -m pytest tests/unit -q
@@ -67,7 +89,7 @@ bench: up ## every benchmark against the running stack, one table, bench/RESULTS
 
 # Installs what the tests need, starts and deploys the stack, runs every test, and stops the
 # stack again if it was not running before.
-test: setup lint
+test: setup lint aws-check
 	@started=0; \
 	if ! $(STACK) running; then started=1; fi; \
 	$(STACK) up || { [ $$started = 1 ] && $(STACK) down; exit 1; }; \
@@ -76,4 +98,4 @@ test: setup lint
 	exit $$status
 
 clean: down
-	rm -rf .aws-sam .pagewise out
+	rm -rf .aws-sam .aws-sam-aws .pagewise out

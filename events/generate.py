@@ -296,6 +296,8 @@ def environment() -> dict[str, dict[str, str]]:
         # Empty: a local invoke queues no notification. To have it queue one, set the stack's
         # queue URL (aws sqs list-queues) here.
         "NOTIFICATIONS_QUEUE_URL": "",
+        # DocumentDB's CA bundle (s3://...); the local MongoDB has no TLS.
+        "MONGODB_TLS_CA_S3_URI": "",
     }
     jwt_settings = {
         "JWT_ALGORITHMS": "HS256",
@@ -318,6 +320,7 @@ def environment() -> dict[str, dict[str, str]]:
             "STATE_MACHINE_ARN": STATE_MACHINE_ARN,
             "UPLOAD_MAX_BYTES": "52428800",
             "MAX_REQUEST_BYTES": "6291456",
+            "RETENTION_DAYS": "7",  # as samconfig.toml's local stack
             "LOCAL_DEV_TOKENS": "1",
             "ALLOW_LOCAL_CALLBACKS": "1",
         },

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Debian/Ubuntu packages Pagewise needs on the host: Tesseract with the language packs the
-# local OCR function chooses among (eng spa fra deu ita por cat; keep in step with
-# pagewise.documents.language.TESSERACT_CODES) and osd (page orientation), poppler-utils
+# Debian/Ubuntu packages Pagewise needs on the host: Tesseract's CLI with the language packs
+# (eng spa fra deu ita por cat osd) for the benchmarks only (bench/ compares the OCR engine
+# against Debian's CLI, and ocrmypdf needs it); the OCR function never uses them: it runs the
+# OCR layer's engine and traineddata (layers/ocr, docs/ocr-engine.md). Then poppler-utils
 # (pdftoppm, for PDF checks), DejaVu fonts (embedded in the translated PDF), curl, Apertium
 # with its Spanish-English pair (the offline translation provider's machine gist), and
 # Chromium (headless, for the web page's browser test; never a browser downloaded by a test

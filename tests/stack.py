@@ -53,12 +53,18 @@ def physical_id(logical_id: str, stack: str = "pagewise") -> str:
 
 @contextmanager
 def function_reconfigured(
-    logical_id: str, *, environment: dict[str, str] | None = None, timeout: int | None = None
+    logical_id: str,
+    *,
+    environment: dict[str, str] | None = None,
+    timeout: int | None = None,
+    layers: list[str] | None = None,
 ) -> Iterator[str]:
-    """Change a deployed function's environment or timeout for one test, then put it back.
+    """Change a deployed function's environment, timeout or layers (ARNs) for one test, then
+    put them back.
 
-    For fault injection through the function's own settings (e.g. TESSERACT_CMD pointing at a
-    test script), never through test-only code paths in the functions.
+    For fault injection through the function's own settings (e.g. OCR_DATA_DIR pointing at
+    traineddata that hang or are missing, a layer left out), never through test-only code
+    paths in the functions.
     """
     client = aws_client("lambda")
     name = physical_id(logical_id)
@@ -69,6 +75,8 @@ def function_reconfigured(
         changes["Environment"] = {"Variables": {**variables, **environment}}
     if timeout is not None:
         changes["Timeout"] = timeout
+    if layers is not None:
+        changes["Layers"] = layers
     client.update_function_configuration(FunctionName=name, **changes)
     client.get_waiter("function_updated_v2").wait(FunctionName=name)
     try:
@@ -78,5 +86,6 @@ def function_reconfigured(
             FunctionName=name,
             Environment={"Variables": variables},
             Timeout=original["Timeout"],
+            Layers=[layer["Arn"] for layer in original.get("Layers", [])],
         )
         client.get_waiter("function_updated_v2").wait(FunctionName=name)

@@ -1,18 +1,23 @@
 """Notify: a finished job's email (SES) and signed webhook, from the notifications queue.
 
+The records of a batch are delivered at once, each on its own thread of a bounded pool
+(``NOTIFY_CONCURRENCY``), and each webhook call has a wall-clock deadline
+(``WEBHOOK_TIMEOUT_SECONDS``): one tenant's slow receiver never holds another's notification.
 A record whose webhook (or email) did not get through fails, alone (partial batch
 response), and comes back after an exponential backoff set on its visibility; after the
 queue's maxReceiveCount it goes to the dead-letter queue. What was delivered is recorded on
 the job, so a redelivery never sends the email twice.
 """
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
+    AsyncBatchProcessor,
     EventType,
-    process_partial_response,
+    async_process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -27,8 +32,9 @@ from pagewise.observability import tracer
 from pagewise.settings import NotifySettings
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = AsyncBatchProcessor(event_type=EventType.SQS)
 settings = NotifySettings.from_environment()
+deliveries = ThreadPoolExecutor(settings.delivery_concurrency, thread_name_prefix="notify")
 queue = NotificationQueue(settings.notifications_queue_url or "")
 
 
@@ -49,9 +55,10 @@ notifier = Notifier(
 )
 
 
-def record_handler(record: SQSRecord) -> None:
+def deliver(record: SQSRecord) -> None:
+    """One record, on a pool thread: the job id goes on each log line (not as the logger's
+    correlation id, which the records delivered beside it would overwrite)."""
     pointer = JobPointer.model_validate_json(record.body)
-    logger.set_correlation_id(pointer.job_id)
     try:
         outcome = notifier.deliver(pointer.job_id)
     except DeliveryIncomplete as error:
@@ -59,20 +66,29 @@ def record_handler(record: SQSRecord) -> None:
         delay = retry_delay(receives, settings.retry_base_seconds, settings.retry_max_seconds)
         logger.warning(
             "notification incomplete; retrying",
-            extra={"problem": str(error), "receive_count": receives, "retry_in_s": delay},
+            extra={
+                "job_id": pointer.job_id,
+                "problem": str(error),
+                "receive_count": receives,
+                "retry_in_s": delay,
+            },
         )
         if settings.notifications_queue_url:
             try:
                 queue.redeliver_after(record.receipt_handle, delay)
             except Exception:  # then it comes back after the queue's visibility timeout
-                logger.exception("could not set the retry delay")
+                logger.exception("could not set the retry delay", extra={"job_id": pointer.job_id})
         raise
     logger.info("notified", extra=outcome)
+
+
+async def record_handler(record: SQSRecord) -> None:
+    await asyncio.get_running_loop().run_in_executor(deliveries, deliver, record)
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
+    return async_process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -1,7 +1,10 @@
-"""OcrPage state: Text of one page: its text layer when usable, else Tesseract."""
+"""OcrPage state: Text of one page: its text layer when usable, else Tesseract (in process)."""
 
 from typing import Any
 
+# The OCR layer's engine (tesserocr) loads at cold start: a function deployed without the
+# layer fails here with Runtime.ImportModuleError, as it would in AWS, not at its first scan.
+import pagewise.documents.ocr  # noqa: F401
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pagewise.events import PagePointer

@@ -101,6 +101,9 @@ def test_the_result_records_each_page_source(finished_job: dict[str, Any]) -> No
     pages = {page["page"]: page for page in result["page_results"]}
     assert pages[1]["source"] == "text_layer"
     assert pages[2]["source"] == "ocr"
+    # The scan was read in process by the OCR layer's engine, which /result names.
+    assert pages[1]["ocr_engine"] is None
+    assert pages[2]["ocr_engine"].startswith("tesserocr 2.13.0 / tesseract 5."), pages[2]
     for number, phrase in PAGE_PHRASES.items():
         assert phrase in " ".join(pages[number]["ocr_text"].split())
     assert result["summary"]

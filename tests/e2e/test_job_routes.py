@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from bson import ObjectId
 from pagewise_client.api import PagewiseClient
 from pagewise_client.local import local_token
+from pymongo import MongoClient
 
-from tests.stack import aws_client, outputs, require_stack
+from tests.stack import MONGODB_URI, aws_client, outputs, require_stack
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
 pytestmark = pytest.mark.e2e
@@ -118,3 +121,24 @@ def test_delete_removes_a_finished_job_and_its_files(client: PagewiseClient) -> 
         f"{client.base_url}/api/v1/jobs/{job_id}", headers=_headers(client), timeout=30
     )
     assert gone.status_code == 404
+
+
+def test_a_job_says_when_it_expires_and_mongodb_will_delete_it(client: PagewiseClient) -> None:
+    # samconfig.toml's local stack sets RetentionDays=7: the template hands it to the API, and
+    # the API's cold start made the TTL indexes that delete the job then.
+    created = client.create_job(SAMPLE)
+    job_id = created["job_id"]
+    details = client.status(job_id)["details"]
+    expires = datetime.fromisoformat(details["expires_at"])
+    assert expires - datetime.fromisoformat(details["created_at"]) == timedelta(days=7)
+    with MongoClient(MONGODB_URI) as mongo:
+        jobs = mongo["pagewise"].original_files
+        document = jobs.find_one({"_id": ObjectId(job_id)})
+        indexes = jobs.index_information().values()
+    assert document is not None and "expires_at" in document
+    ttl = [index for index in indexes if index["key"] == [("expires_at", 1)]]
+    assert ttl and ttl[0]["expireAfterSeconds"] == 0
+    response = requests.delete(
+        f"{client.base_url}/api/v1/jobs/{job_id}", headers=_headers(client), timeout=30
+    )
+    assert response.status_code == 200

@@ -18,7 +18,8 @@ from typing import Any
 import pymupdf
 import pytest
 import requests
-from pagewise.logic.notifications import SIGNATURE_HEADER, verify
+import standardwebhooks
+from pagewise.logic.notifications import SIGNATURE_HEADER, receiver_secret, verify
 from pagewise_client.api import PagewiseClient
 from pagewise_client.local import LOCAL_NOTIFY_FROM, LOCAL_WEBHOOK_SECRET, local_token
 
@@ -98,7 +99,9 @@ def jobs(receiver: Receiver, tmp_path_factory: pytest.TempPathFactory) -> Jobs:
     require_stack()
     tag = uuid.uuid4().hex[:8]
     email = f"notify-{tag}@example.com"
-    client = PagewiseClient(outputs()["ApiUrl"], local_token(f"e2e-notify-{tag}", email=email))
+    client = PagewiseClient(
+        outputs()["ApiUrl"], local_token(f"e2e-notify-{tag}", email=email, email_verified=True)
+    )
     folder = tmp_path_factory.mktemp("notify")
     good = _born_digital_pdf(folder / f"aviso-{tag}.pdf")
     bad = folder / f"not-a-document-{tag}.pdf"
@@ -120,6 +123,10 @@ def _check_webhook(receiver: Receiver, path: str, job: dict[str, Any]) -> dict[s
     calls = receiver.wait_delivered(path)
     assert [code for code, _, _ in calls][:2] == [500, 200]  # the 500 was retried by SQS
     _, body, headers = calls[-1]
+    # Standard Webhooks, checked with its own library, and the older header.
+    standardwebhooks.Webhook(receiver_secret(LOCAL_WEBHOOK_SECRET)).verify(body, headers)
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(receiver_secret("another-secret")).verify(body, headers)
     assert verify(LOCAL_WEBHOOK_SECRET, body, headers[SIGNATURE_HEADER])
     assert not verify("another-secret", body, headers[SIGNATURE_HEADER])
     assert headers["Content-Type"] == "application/json"
@@ -176,5 +183,7 @@ def test_both_jobs_email_their_creator(jobs: Jobs) -> None:
     for job_id, status in wanted.items():
         (message,) = [m for m in mine if job_id in m["Body"]["text_part"]]
         file_name = jobs.client.status(job_id)["details"]["file_name"]
-        assert file_name in message["Subject"] and status in message["Subject"]
+        # The subject names the job, not the uploader's file name; the body quotes that.
+        assert message["Subject"] == f"Pagewise: job {job_id} {status}"
+        assert f'Document: "{file_name}"' in message["Body"]["text_part"]
         assert message["Source"] == LOCAL_NOTIFY_FROM

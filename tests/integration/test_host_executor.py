@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 import uuid
 import zipfile
@@ -20,7 +21,7 @@ import pytest
 from tests.stack import aws_client, require_stack
 
 HANDLER = """
-import os, sys, time
+import os, stat, sys, tempfile, time
 
 def handler(event, context):
     action = event.get("action")
@@ -35,6 +36,10 @@ def handler(event, context):
     if action == "layer":
         import layered
         return {"layer": layered.VALUE, "file": layered.__file__}
+    if action == "tmp":
+        folder = tempfile.gettempdir()
+        info = os.stat(folder)
+        return {"folder": folder, "mode": stat.S_IMODE(info.st_mode), "owner": info.st_uid}
     print("handled", action)
     return {
         "env": os.environ.get("PAGEWISE_TEST_VALUE"),
@@ -114,6 +119,16 @@ def test_only_the_aws_runtime_packages_are_available(function_name: str) -> None
     error, body, _ = invoke(function_name, {"action": "import", "module": "pydantic"})
     assert error == "Unhandled"
     assert body["errorType"] == "ModuleNotFoundError"
+
+
+def test_each_environment_has_a_private_tmp_folder(function_name: str) -> None:
+    error, body, _ = invoke(function_name, {"action": "tmp"})
+    assert error is None, body
+    # The environment's own folder (TMPDIR, where tempfile writes), readable by its owner only:
+    # never the machine's shared /tmp, never 0755.
+    assert body["folder"] != "/tmp"
+    assert body["mode"] == 0o700, oct(body["mode"])
+    assert body["owner"] == os.getuid()
 
 
 def test_a_hung_handler_is_killed_at_the_timeout_and_the_next_call_works(

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import jwt
-from pagewise.logic.notifications import clean_email
+from pagewise.logic.notifications import EmailClaim, email_claim
 from pagewise.settings import JwtSettings
 
-# PyJWKClient keeps the key set this long before fetching it again; an unknown `kid` (a key
-# rotation) triggers one refetch earlier on its own.
+# PyJWKClient keeps the key set this long before fetching it again, and every key with it: a
+# key the provider removed (revoked) is refused at most this long after. There is no per-key
+# cache (`cache_keys`), whose LRU never expires and would keep a removed key trusted for as
+# long as the container lives. An unknown `kid` (a key rotated in) refetches the set at once,
+# but at most once per cooldown, so made-up kids cannot turn into a flood of fetches.
 JWKS_CACHE_SECONDS = 300
+JWKS_REFETCH_COOLDOWN_SECONDS = 30
 JWKS_TIMEOUT_SECONDS = 5
 
 
@@ -25,7 +29,9 @@ class AuthUnavailable(Exception):
 @dataclass(frozen=True)
 class Caller:
     tenant: str  # the token's subject
-    email: str | None  # its `email` claim, when it holds one address: where notifications go
+    # Its `email` claim, when it holds one address, and whether `email_verified` says so:
+    # where notifications go (a verified address only).
+    email: EmailClaim | None
 
 
 class TokenVerifier:
@@ -36,9 +42,10 @@ class TokenVerifier:
         self._jwks = (
             jwt.PyJWKClient(
                 settings.jwks_url,
-                cache_keys=True,
+                cache_keys=False,
                 cache_jwk_set=True,
                 lifespan=JWKS_CACHE_SECONDS,
+                cooldown_duration=JWKS_REFETCH_COOLDOWN_SECONDS,
                 timeout=JWKS_TIMEOUT_SECONDS,
             )
             if settings.jwks_url and not self._symmetric
@@ -76,4 +83,4 @@ class TokenVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip():
             raise Unauthorized
-        return Caller(tenant=subject, email=clean_email(claims.get("email")))
+        return Caller(tenant=subject, email=email_claim(claims))

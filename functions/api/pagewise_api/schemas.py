@@ -80,6 +80,10 @@ class JobDetails(BaseModel):
     error_code: str | None
     error_message: str | None
     completed_at: datetime | None
+    expires_at: datetime | None = Field(
+        description="When the job, its results and its files are deleted (RetentionDays); "
+        "null: kept."
+    )
     summary: str | None
     file_name: str
     client_name: str | None

@@ -59,6 +59,8 @@ class ErrorCode(StrEnum):
     UPLOAD_MISSING = "upload_missing"
     UPLOAD_EXPIRED = "upload_expired"
     OCR_FAILED = "ocr_failed"
+    # The OCR layer's engine or traineddata are not there (a function deployed without it).
+    OCR_ENGINE_MISSING = "ocr_engine_missing"
     LLM_THROTTLED = "llm_throttled"
     LLM_UNAVAILABLE = "llm_unavailable"
     LLM_BAD_REQUEST = "llm_bad_request"
@@ -135,10 +137,16 @@ class Job(BaseModel):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None = None
+    # When the job goes, with its page results and ai_extracted_content (MongoDB TTL indexes)
+    # and about when S3's lifecycle rules remove its files: created_at + RetentionDays. None
+    # keeps it (RetentionDays 0).
+    expires_at: datetime | None = None
     status_history: list[StatusChange] = Field(default_factory=list)
     # Notifications once the job is completed or failed: the creator's address (the token's
-    # `email` claim) and the caller's webhook; see logic/notifications.py.
+    # `email` claim), whether the token said its provider verified it (`email_verified`), and
+    # the caller's webhook; see logic/notifications/.
     notify_email: str | None = None
+    notify_email_verified: bool = False
     callback_url: str | None = None
     notifications: NotificationRecord = Field(default_factory=NotificationRecord)
     # -- legal reader (issue 17, docs/legal-features.md) --
@@ -156,6 +164,12 @@ class Job(BaseModel):
     usage: dict[str, Any] | None = None
     # Set by Summarise: the overview with its pages, the key facts and how many were verified.
     summary_cited: CitedSummary | None = None
+
+    @property
+    def email_recipient(self) -> str | None:
+        """Where the job's email goes: a verified address only (else anyone could make our
+        sender write to an address they do not own), or nobody."""
+        return self.notify_email if self.notify_email and self.notify_email_verified else None
 
 
 PageSource = Literal["text_layer", "ocr", "blank"]
@@ -175,6 +189,8 @@ class PageReport(BaseModel):
     ocr_rotation: int | None = None
     ocr_dpi: int | None = None
     ocr_languages: str | None = None
+    # The OCR engine and its version ("tesserocr 2.13.0 / tesseract 5.5.4"), when it ran.
+    ocr_engine: str | None = None
     legal_english: str | None = None
     plain_english: str | None = None
     translated: bool | None = None
@@ -233,6 +249,8 @@ class JobResult(BaseModel):
     ai_report_content: str
     llm_usage: LlmUsage
     created_at: datetime
+    # The job's: the result goes with it (TTL index, RetentionDays); None keeps it.
+    expires_at: datetime | None = None
     # -- legal reader (issue 17) --
     summary_cited: CitedSummary | None = None
     cost_estimate: dict[str, Any] | None = None

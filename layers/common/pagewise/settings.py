@@ -37,11 +37,18 @@ class StoreSettings(_EnvironmentSettings):
     mongodb_database: str = Field(default="pagewise", alias="MONGODB_DATABASE")
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
     mongodb_timeout_ms: int = Field(default=5000, alias="MONGODB_TIMEOUT_MS", gt=0)
+    # DocumentDB: the CA bundle its TLS certificates chain to (AWS's global-bundle.pem), as
+    # s3://bucket/key, given by the deployer (MongoDbCaBundleS3Uri). Unset: the system's CAs.
+    mongodb_tls_ca_s3_uri: str | None = Field(
+        default=None, alias="MONGODB_TLS_CA_S3_URI", pattern=r"^(s3://[^/]+/.+)?$"
+    )
     # Where a job's final compare-and-set posts {job_id} for the notify function (any function
     # may end a job: ingest, the API, every pipeline state). Unset: no notifications.
     notifications_queue_url: str | None = Field(default=None, alias="NOTIFICATIONS_QUEUE_URL")
 
-    _unset_queue = field_validator("notifications_queue_url")(_empty_is_unset)
+    _unset_queue = field_validator("notifications_queue_url", "mongodb_tls_ca_s3_uri")(
+        _empty_is_unset
+    )
 
 
 class JwtSettings(_EnvironmentSettings):
@@ -99,6 +106,8 @@ class ApiSettings(StoreSettings):
     local_dev_tokens: bool = Field(default=False, alias="LOCAL_DEV_TOKENS")
     # callback_url may be http://127.0.0.1 or localhost: the local stack only (SSRF guard).
     allow_local_callbacks: bool = Field(default=False, alias="ALLOW_LOCAL_CALLBACKS")
+    # RetentionDays: jobs expire this many days after creation (0: never).
+    retention_days: int = Field(default=0, alias="RETENTION_DAYS", ge=0)
 
 
 class IngestSettings(StoreSettings):
@@ -107,7 +116,9 @@ class IngestSettings(StoreSettings):
 
 
 class PipelineSettings(StoreSettings):
-    tesseract_cmd: str = Field(default="tesseract", alias="TESSERACT_CMD")
+    # The OCR engine's traineddata directory; unset (always, in the template) means the OCR
+    # layer's own tessdata/ (pagewise.documents.ocr.engine). Never the host's.
+    ocr_data_dir: str | None = Field(default=None, alias="OCR_DATA_DIR")
     # The Tesseract packs a page's language is chosen from (one pack: always that one).
     ocr_languages: str = Field(default=SHIPPED_TESSERACT_LANGUAGES, alias="OCR_LANGUAGES")
     ocr_dpi: int = Field(default=300, alias="OCR_DPI", ge=200, le=600)
@@ -167,7 +178,12 @@ class NotifySettings(StoreSettings):
     webhook_secret_arn: str | None = Field(default=None, alias="WEBHOOK_SECRET_ARN")
     webhook_secret_parameter: str | None = Field(default=None, alias="WEBHOOK_SECRET_PARAMETER")
     allow_local_callbacks: bool = Field(default=False, alias="ALLOW_LOCAL_CALLBACKS")
-    webhook_timeout_seconds: float = Field(default=10, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=30)
+    # The whole of one webhook call (connect, send, the answer's status and headers), by the
+    # wall clock: a receiver that drips its answer byte by byte is cut off at this deadline.
+    webhook_timeout_seconds: float = Field(default=10, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0, le=20)
+    # The messages of one batch are delivered at once, on this many threads, so that one slow
+    # receiver never holds another tenant's notification (BatchSize is 10).
+    delivery_concurrency: int = Field(default=10, alias="NOTIFY_CONCURRENCY", ge=1, le=50)
     # A failed delivery comes back after base * 2^(receive count - 1) seconds, at most max.
     retry_base_seconds: int = Field(default=30, alias="NOTIFY_RETRY_BASE_SECONDS", ge=0, le=900)
     retry_max_seconds: int = Field(default=900, alias="NOTIFY_RETRY_MAX_SECONDS", ge=0, le=43200)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pagewise.data.glossaries import GlossaryRepository
 from pagewise.data.jobs import JobRepository
-from pagewise.data.mongo import database_for
+from pagewise.data.mongo import database_for, ensure_indexes
 from pagewise.data.notifications import final_status_hook
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
@@ -63,6 +63,7 @@ def pipeline_from_environment() -> Pipeline:
 def job_service_for(settings: ApiSettings) -> JobService:
     """The API's job service: the jobs, their pages and results, the files, the executions."""
     db = database_for(settings)
+    ensure_indexes(db)  # at the API's cold start, before any job: the retention TTL among them
     return JobService(
         jobs=job_repository(db, settings),
         pages=PageRepository(db),
@@ -74,6 +75,7 @@ def job_service_for(settings: ApiSettings) -> JobService:
         download_expiry_seconds=settings.download_expiry_seconds,
         allow_local_callbacks=settings.allow_local_callbacks,
         glossaries=GlossaryRepository(db),
+        retention_days=settings.retention_days,
     )
 
 

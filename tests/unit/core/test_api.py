@@ -293,6 +293,11 @@ def test_a_job_whose_upload_never_came_fails_as_expired(
         "https://10.0.0.7/hook",
         "http://127.0.0.1:8080/hook",  # local callbacks are for the local stack only
         "https://user:pw@hooks.example.com/",
+        # Would raise at delivery (and be retried ten times) if they were accepted here.
+        "https://example.com/a\r\nX: 1",
+        "https://" + "a" * 64 + ".example.com/hook",
+        "https://[64:ff9b::a9fe:a9fe]/",  # NAT64 of 169.254.169.254
+        "https://[::127.0.0.1]/",  # IPv4-compatible loopback
     ],
 )
 def test_a_callback_url_pagewise_must_not_call_is_refused(api: TestClient, url: str) -> None:
@@ -304,7 +309,7 @@ def test_a_callback_url_pagewise_must_not_call_is_refused(api: TestClient, url: 
 def test_the_job_keeps_its_callback_url_and_the_tokens_email(
     api: TestClient, db: Database[dict[str, Any]]
 ) -> None:
-    token = a_token(email="alice@example.com")
+    token = a_token(email="alice@example.com", email_verified=True)
     created = _create(api, token, callback_url="https://hooks.example.com/pagewise?x=1")
     assert created.status_code == 201
     stored = JobRepository(db).get(created.json()["job_id"])
@@ -314,3 +319,25 @@ def test_the_job_keeps_its_callback_url_and_the_tokens_email(
     # A token without a usable email claim: no email, and the job is still created.
     plain = _create(api, a_token(email="not an address"))
     assert JobRepository(db).get(plain.json()["job_id"]).notify_email is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("claims", "verified"),
+    [
+        ({"email_verified": True}, True),
+        ({"email_verified": "true"}, True),  # some providers send the claim as a string
+        ({"email_verified": False}, False),
+        ({"email_verified": "false"}, False),
+        ({}, False),  # no claim: not verified
+    ],
+)
+def test_the_job_records_whether_the_tokens_email_is_verified(
+    api: TestClient, db: Database[dict[str, Any]], claims: dict[str, Any], verified: bool
+) -> None:
+    created = _create(api, a_token(email="alice@example.com", **claims))
+    assert created.status_code == 201
+    stored = JobRepository(db).get(created.json()["job_id"])
+    assert stored is not None
+    assert stored.notify_email == "alice@example.com"
+    assert stored.notify_email_verified is verified
+    assert stored.email_recipient == ("alice@example.com" if verified else None)

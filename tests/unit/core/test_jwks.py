@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +16,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pagewise.settings import JwtSettings
-from pagewise_api.auth import AuthUnavailable, TokenVerifier, Unauthorized
+from pagewise_api.auth import (
+    JWKS_CACHE_SECONDS,
+    JWKS_REFETCH_COOLDOWN_SECONDS,
+    AuthUnavailable,
+    TokenVerifier,
+    Unauthorized,
+)
 from pydantic import ValidationError
 
 from .builders import AUDIENCE, ISSUER, a_token
@@ -193,3 +200,64 @@ def test_a_key_set_out_of_reach_is_not_the_callers_fault(jwks: JwksServer) -> No
 def test_configurations_that_invite_confusion_are_refused(settings: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
         JwtSettings.model_validate({**settings, "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE})
+
+
+class FakeClock:
+    """PyJWT's own clock (``time.monotonic`` in its JWKS modules), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:  # PyJWT's modules may read the wall clock too
+        return time.time()
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    for module in (jwt.jwks_client, jwt.jwk_set_cache, jwt.api_jwk):
+        monkeypatch.setattr(module, "time", fake)
+    return fake
+
+
+def test_a_key_removed_from_the_key_set_is_refused_once_the_set_expires(
+    jwks: JwksServer, clock: FakeClock
+) -> None:
+    verifier = _verifier(jwks.url)
+    token = _bearer(_signed(RSA_KEY, "RS256", "rsa-1", subject="carol"))
+    assert verifier.tenant(token) == "carol"
+    jwks.keys = [key for key in jwks.keys if key["kid"] != "rsa-1"]  # revoked at the provider
+    clock.advance(JWKS_CACHE_SECONDS + 1)
+    with pytest.raises(Unauthorized):
+        verifier.tenant(token)
+    assert jwks.requests >= 2  # the set was fetched again, and no longer holds the key
+    # The keys still published keep working from the fresh set.
+    assert verifier.tenant(_bearer(_signed(EC_KEY, "ES256", "ec-1", subject="dan"))) == "dan"
+
+
+def test_an_unknown_kid_refetches_the_set_at_most_once_per_cooldown(
+    jwks: JwksServer, clock: FakeClock
+) -> None:
+    verifier = _verifier(jwks.url)
+    assert verifier.tenant(_bearer(_signed(RSA_KEY, "RS256", "rsa-1")))
+    assert jwks.requests == 1
+    # A flood of made-up kids costs the identity provider nothing while the cooldown runs.
+    for n in range(5):
+        with pytest.raises(Unauthorized):
+            verifier.tenant(_bearer(_signed(INTRUDER_KEY, "RS256", f"made-up-{n}")))
+    assert jwks.requests == 1
+    # A key rotated in is found by one refetch once the cooldown has passed.
+    jwks.keys = [*jwks.keys, _public_jwk(INTRUDER_KEY.public_key(), "rsa-2", "RS256")]
+    clock.advance(JWKS_REFETCH_COOLDOWN_SECONDS + 1)
+    assert verifier.tenant(_bearer(_signed(INTRUDER_KEY, "RS256", "rsa-2", subject="eve")))
+    assert jwks.requests == 2
+    for n in range(5):
+        with pytest.raises(Unauthorized):
+            verifier.tenant(_bearer(_signed(INTRUDER_KEY, "RS256", f"again-{n}")))
+    assert jwks.requests == 2

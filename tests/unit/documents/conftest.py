@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pymupdf
 import pytest
 from documents_inputs import LEGAL_LINES, multipage_tiff, page_image, scanned_pdf, text_pdf
@@ -36,10 +34,18 @@ def two_page_tiff() -> bytes:
     return multipage_tiff([["Page one of the exhibit."], ["Page two of the exhibit."]])
 
 
+class EngineMustNotRun:
+    """An OCR engine that fails the test when a page reaches it."""
+
+    name = "must-not-run"
+
+    def recognise(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("the OCR engine must not run for this page")
+
+    def orientation(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("the OCR engine must not run for this page")
+
+
 @pytest.fixture
-def failing_tesseract(tmp_path: Path) -> str:
-    """A ``tesseract`` that fails loudly: a page that reaches OCR fails the test."""
-    script = tmp_path / "tesseract-must-not-run"
-    script.write_text("#!/bin/sh\necho 'tesseract must not run' >&2\nexit 97\n")
-    script.chmod(0o755)
-    return str(script)
+def failing_engine() -> EngineMustNotRun:
+    return EngineMustNotRun()

@@ -212,3 +212,19 @@ def unmapped_font_pdf(text: str) -> bytes:
         if doc.xref_get_key(xref, "ToUnicode")[0] != "null":
             doc.xref_set_key(xref, "ToUnicode", "null")
     return doc.tobytes()
+
+
+def levenshtein(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def char_error_rate(expected: str, actual: str) -> float:
+    # Compare with whitespace normalised: line/paragraph breaks are layout, not characters.
+    exp, act = " ".join(expected.split()), " ".join(actual.split())
+    return levenshtein(exp, act) / len(exp)

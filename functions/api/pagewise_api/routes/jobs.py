@@ -67,6 +67,7 @@ def _details(job: Job) -> JobDetails:
         error_code=job.error_code,
         error_message=job.error_message,
         completed_at=job.completed_at,
+        expires_at=job.expires_at,
         summary=job.summary,
         file_name=job.file_name,
         client_name=job.client_name,

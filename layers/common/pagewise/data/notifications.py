@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import logging
 import socket
-import urllib.error
-import urllib.request
+import ssl
+import threading
+import time
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -41,7 +44,7 @@ class NotificationQueue:
 
     def enqueue(self, job: Job) -> None:
         """Post {job_id} for a job that just became final, if anyone is to be told."""
-        if not (job.notify_email or job.callback_url):
+        if not (job.email_recipient or job.callback_url):
             return
         self._sqs.send_message(
             QueueUrl=self.queue_url, MessageBody=json.dumps({"job_id": job.job_id})
@@ -79,35 +82,135 @@ class SesEmailSender:
         return str(answer["MessageId"])
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect could point anywhere, our own network included: it is an answer, not a hop.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to addresses resolved and checked beforehand, never resolving the name again
+    (DNS could answer differently by then); the Host header still names the URL's host."""
+
+    def __init__(self, host: str, port: int, addresses: list[str], deadline: float) -> None:
+        super().__init__(host, port, timeout=max(deadline - time.monotonic(), 0.001))
+        self._create_connection = _connector(addresses, deadline)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """As above, over TLS: the certificate is checked against the URL's host name, which is
+    also the SNI (``HTTPSConnection`` wraps the socket with ``server_hostname=host``)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        addresses: list[str],
+        deadline: float,
+        context: ssl.SSLContext | None = None,
+    ) -> None:
+        super().__init__(
+            host,
+            port,
+            timeout=max(deadline - time.monotonic(), 0.001),
+            context=context or ssl.create_default_context(),
+        )
+        self._create_connection = _connector(addresses, deadline)
+
+
+def _connector(addresses: list[str], deadline: float) -> Callable[..., socket.socket]:
+    def connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        last: OSError | None = None
+        for ip in addresses:  # each checked address in DNS order, until one answers
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                return socket.create_connection((ip, address[1]), remaining)
+            except OSError as error:
+                last = error
+        raise last or TimeoutError("deadline passed before a connection")
+
+    return connect
+
+
+class DeadlineExceeded(TimeoutError):
+    """The webhook call as a whole outlasted its deadline."""
+
+
+class _Watchdog:
+    """Cuts a connection at its deadline, whatever it is doing: a socket timeout bounds each
+    read, not the whole answer (a receiver sending a byte a second never trips it)."""
+
+    def __init__(self, connection: http.client.HTTPConnection, seconds: float) -> None:
+        self.connection = connection
+        self.fired = False
+        self._timer = threading.Timer(max(seconds, 0), self._cut)
+        self._timer.daemon = True
+
+    def _cut(self) -> None:
+        self.fired = True
+        sock = self.connection.sock
+        if sock is not None:
+            # Wakes a read blocked in another thread (close() alone would not); the plain
+            # socket's shutdown, so that a TLS socket is cut the same way.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._timer.cancel()
 
 
 class HttpWebhookPoster:
-    def __init__(self, timeout_seconds: float, allow_local: bool) -> None:
+    def __init__(
+        self, timeout_seconds: float, allow_local: bool, tls: ssl.SSLContext | None = None
+    ) -> None:
+        # The whole call's deadline (connect, send, status line and headers), by the wall
+        # clock; the name resolution before it has the resolver's own timeout.
         self.timeout_seconds = timeout_seconds
         self.allow_local = allow_local
-        self._opener = urllib.request.build_opener(_NoRedirects())
+        self.tls = tls  # None: the system's CAs (a test passes its own)
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> WebhookResponse:
+        """POST ``body`` to ``url``; never follows a redirect (it could point anywhere, our own
+        network included: it is an answer, not a hop). Raises CallbackUrlRefused for a URL or
+        a resolved address Pagewise never calls."""
         # Checked again now, and once resolved: the API checked the URL when the job was made,
-        # but a name can be pointed at a private address afterwards.
+        # but a name can be pointed at a private address afterwards. The connection then goes
+        # to the addresses checked here, not to whatever a second lookup would answer.
         check_callback_url(url, self.allow_local)
         parts = urlsplit(url)
         host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            resolved = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-        except OSError as error:
+            resolved = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError) as error:
             return WebhookResponse(status_code=None, error=f"cannot resolve {host}: {error}")
-        check_resolved_addresses(host, [str(info[4][0]) for info in resolved], self.allow_local)
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in resolved))
+        check_resolved_addresses(host, addresses, self.allow_local)
+        deadline = time.monotonic() + self.timeout_seconds
+        connection: http.client.HTTPConnection = (
+            _PinnedHTTPSConnection(host, port, addresses, deadline, self.tls)
+            if parts.scheme == "https"
+            else _PinnedHTTPConnection(host, port, addresses, deadline)
+        )
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        watchdog = _Watchdog(connection, deadline - time.monotonic())
         try:
-            with self._opener.open(request, timeout=self.timeout_seconds) as response:
-                return WebhookResponse(status_code=response.status)
-        except urllib.error.HTTPError as error:
-            return WebhookResponse(status_code=error.code)
-        except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            return WebhookResponse(status_code=None, error=type(reason).__name__ + f": {reason}")
+            with watchdog:
+                connection.request("POST", target, body=body, headers=headers)
+                with connection.getresponse() as response:
+                    if watchdog.fired:  # an answer cut short is no answer
+                        raise DeadlineExceeded
+                    return WebhookResponse(status_code=response.status)
+        except (http.client.HTTPException, OSError, ValueError) as error:
+            if watchdog.fired or time.monotonic() >= deadline:
+                return WebhookResponse(
+                    status_code=None,
+                    error=f"deadline: no answer within {self.timeout_seconds:g} s",
+                )
+            if isinstance(error, http.client.InvalidURL | ValueError):
+                # A URL http.client cannot send (check_callback_url should have refused it):
+                # no retry will change that, so it ends the tries instead of failing the batch.
+                return WebhookResponse(status_code=None, error=f"refused: {error}", refused=True)
+            return WebhookResponse(status_code=None, error=f"{type(error).__name__}: {error}")
+        finally:
+            connection.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo.database import Database
@@ -13,11 +14,19 @@ class PageRepository:
     def __init__(self, db: Database) -> None:
         self._collection = db.page_results
 
-    def save(self, job_id: str, page: int, **fields: Any) -> None:
-        """Upsert fields of one page; repeating it (a retried state) changes nothing more."""
+    def save(
+        self, job_id: str, page: int, expires_at: datetime | None = None, **fields: Any
+    ) -> None:
+        """Upsert fields of one page; repeating it (a retried state) changes nothing more.
+
+        ``expires_at`` is the job's: the page goes with it (TTL index, RetentionDays).
+        """
+        on_insert: dict[str, Any] = {"job_id": job_id, "page": page}
+        if expires_at is not None:
+            on_insert["expires_at"] = expires_at
         self._collection.update_one(
             {"job_id": job_id, "page": page},
-            {"$set": fields, "$setOnInsert": {"job_id": job_id, "page": page}},
+            {"$set": fields, "$setOnInsert": on_insert},
             upsert=True,
         )
 

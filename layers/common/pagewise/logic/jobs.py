@@ -19,7 +19,7 @@ from pagewise.documents.glossary import Glossary
 from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
 from pagewise.logic.history import execution_timeline
 from pagewise.logic.ingest import accept_upload
-from pagewise.logic.notifications import CallbackUrlRefused, check_callback_url
+from pagewise.logic.notifications import CallbackUrlRefused, EmailClaim, check_callback_url
 from pagewise.logic.timeline import ExecutionTimeline
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
 
@@ -62,8 +62,9 @@ class NewJobRequest:
     source_language: str | None = None
     layout: Layout = "standard"
     callback_url: str | None = None
-    # The creator's address (the token's `email` claim), told when the job ends.
-    notify_email: str | None = None
+    # The creator's address (the token's `email` claim and whether it is verified), told when
+    # the job ends if it is verified.
+    notify_email: EmailClaim | None = None
     # Issue 17: the tenant's glossary to translate with (snapshotted now), and a spending cap.
     glossary: str | None = None
     max_cost: float | None = None
@@ -91,6 +92,9 @@ class JobService:
     allow_local_callbacks: bool = False
     # The tenants' glossaries, which a job may name (None: naming one is refused).
     glossaries: GlossaryRepository | None = None
+    # RetentionDays: a job (and what it made) expires this many days after it was created;
+    # 0 keeps it for ever.
+    retention_days: int = 0
 
     def create(self, tenant: str, request: NewJobRequest) -> CreatedJob:
         content_type = request.content_type.split(";")[0].strip().lower()
@@ -121,7 +125,8 @@ class JobService:
             upload_key=key,
             source_language=request.source_language,
             layout=request.layout,
-            notify_email=request.notify_email,
+            notify_email=request.notify_email.address if request.notify_email else None,
+            notify_email_verified=bool(request.notify_email and request.notify_email.verified),
             callback_url=request.callback_url,
             glossary=(
                 Glossary.model_validate(glossary.model_dump(include=set(Glossary.model_fields)))
@@ -133,6 +138,7 @@ class JobService:
             processing_status=JobStatus.AWAITING_UPLOAD,
             created_at=now,
             updated_at=now,
+            expires_at=now + timedelta(days=self.retention_days) if self.retention_days else None,
             status_history=[{"status": JobStatus.AWAITING_UPLOAD, "at": now}],  # type: ignore[list-item]
         )
         self.jobs.insert(job)
@@ -167,7 +173,7 @@ class JobService:
         source_language: str | None = None,
         layout: Layout = "standard",
         callback_url: str | None = None,
-        notify_email: str | None = None,
+        notify_email: EmailClaim | None = None,
         glossary: str | None = None,
         max_cost: float | None = None,
     ) -> Job:

@@ -129,6 +129,7 @@ class Pipeline:
         )
 
     def ocr_page(self, job_id: str, page: int) -> PageRead:
+        from pagewise.data.layouts import LayoutStore
         from pagewise.documents.ocr import extract_page
 
         job = self._job(job_id)
@@ -136,7 +137,7 @@ class Pipeline:
             text = extract_page(
                 self.store.read(job.upload_key),
                 page,
-                tesseract_cmd=self.settings.tesseract_cmd,
+                data_dir=self.settings.ocr_data_dir,
                 languages=self.settings.ocr_languages,
                 source_language=job.source_language,
                 document_language=job.detected_language,
@@ -145,9 +146,12 @@ class Pipeline:
         except DocumentError as error:
             self._fail(job_id, error.error_code, error.message, error)
         ocr_seconds = round(text.ocr_seconds, 3)
+        if text.layout is not None:  # saved before the page counts as done
+            LayoutStore(self.store).save(job_id, text.layout)
         self.pages.save(
             job_id,
             page,
+            expires_at=job.expires_at,
             source=text.source,
             ocr_text=text.text,
             ocr_confidence=text.confidence,
@@ -156,6 +160,7 @@ class Pipeline:
             ocr_rotation=text.rotation if text.source == "ocr" else None,
             ocr_dpi=text.dpi,
             ocr_languages=text.ocr_languages,
+            ocr_engine=text.engine,
             # The job's declared language wins; else the page's own (it picks the Apertium
             # pair offline and labels the page).
             language=job.source_language or text.language,
@@ -253,6 +258,7 @@ class Pipeline:
             job_id,
             page,
             **glossary_check,
+            expires_at=job.expires_at,
             legal_english=translation.legal_english,
             plain_english=translation.plain_english,
             translation_provider=translation.provider,

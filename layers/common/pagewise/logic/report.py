@@ -70,6 +70,8 @@ def job_result(
     return JobResult(
         tenant=job.tenant,
         layout=job.layout,
+        # Goes with its job (TTL index on expires_at; None keeps it).
+        expires_at=job.expires_at,
         page_results=[
             PageReport.model_validate(page.model_dump(exclude={"job_id"})) for page in pages
         ],

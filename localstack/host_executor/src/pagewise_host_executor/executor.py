@@ -10,6 +10,11 @@ Settings (environment of the LocalStack process):
   holding only what the AWS runtime provides (boto3), so that a dependency missing from the
   function's package or layers fails here as it would in AWS.
 - ``HOST_LAMBDA_WORK_DIR``: where environment logs and ``/tmp`` directories go.
+
+Each environment's ``/tmp`` (its ``TMPDIR`` and ``HOME``) is a folder of its own, mode 0700,
+removed when the environment stops; the work folder and its ``logs`` are 0700 too. Every
+environment runs as the LocalStack process's user, so the mode keeps the machine's other users
+out, not another function of the same stack (AWS isolates those in separate sandboxes).
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ LOG = logging.getLogger(__name__)
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 LOOPBACK = "127.0.0.1"
 # Variables of the LocalStack process an environment inherits: what a Lambda sandbox also has
-# (a PATH for binaries such as tesseract, a locale), nothing of LocalStack's own configuration.
-INHERITED_VARIABLES = ("PATH", "LANG", "LC_ALL", "TESSDATA_PREFIX")
+# (a PATH, a locale), nothing of LocalStack's own configuration. No TESSDATA_PREFIX: the OCR
+# engine reads its layer's traineddata only, as in AWS.
+INHERITED_VARIABLES = ("PATH", "LANG", "LC_ALL")
 
 
 def _free_loopback_port() -> int:
@@ -48,10 +54,15 @@ def _free_loopback_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _private_dir(path: Path) -> Path:
+    """``path`` created if need be, and readable, writable and listable by its owner only."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)  # mkdir's mode applies to a new folder only (and through the umask)
+    return path
+
+
 def _work_dir() -> Path:
-    base = Path(os.environ.get("HOST_LAMBDA_WORK_DIR") or "/tmp/pagewise-host-lambda")
-    base.mkdir(parents=True, exist_ok=True)
-    return base
+    return _private_dir(Path(os.environ.get("HOST_LAMBDA_WORK_DIR") or "/tmp/pagewise-host-lambda"))
 
 
 def _interpreter_for(function_version: FunctionVersion) -> str:
@@ -91,8 +102,9 @@ class HostProcessRuntimeExecutor(RuntimeExecutor):
         layer_dirs = [
             str(layer.code.get_unzipped_code_location()) for layer in config.layers if layer.code
         ]
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        _private_dir(self.tmp_dir.parent)
+        _private_dir(self.tmp_dir)
+        _private_dir(self.log_path.parent)
 
         environment = {key: os.environ[key] for key in INHERITED_VARIABLES if key in os.environ}
         environment.update({key: str(value) for key, value in env_vars.items()})
