@@ -267,6 +267,8 @@ def events() -> dict[str, dict[str, Any]]:
         "PrepareFunction/job.json": job,
         "OcrPageFunction/page.json": page,
         "TranslatePageFunction/page.json": page,
+        # PlanTranslation (issue 17) runs in the same function.
+        "TranslatePageFunction/plan.json": {**job, "plan": True},
         "SummariseFunction/job.json": job,
         "RenderFunction/job.json": job,
         "FinishFunction/job.json": job,
