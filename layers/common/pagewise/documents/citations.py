@@ -300,6 +300,16 @@ def _sentence_around(text: str, start: int, end: int) -> str:
     return piece.rsplit(" ", 1)[0] if lo + MAX_QUOTE_CHARS < len(sentence) else piece
 
 
+def _clause_from(text: str, start: int, limit: int = 90) -> str:
+    """The clause that starts at ``start``: up to its sentence's end, at most ``limit``
+    characters (cut at a word, with an ellipsis): the fact, beside the whole sentence quoted."""
+    ends = [i for i in (text.find(mark, start) for mark in (". ", ".\n", ";")) if i >= 0]
+    clause = " ".join(text[start : min(ends) if ends else len(text)].split())
+    if len(clause) <= limit:
+        return clause
+    return clause[:limit].rsplit(" ", 1)[0] + "…"
+
+
 def pattern_facts(page_texts: dict[int, str]) -> list[KeyFact]:
     """Facts found by pattern in each page's source text, labelled ``pattern``."""
     facts: list[KeyFact] = []
@@ -332,8 +342,7 @@ def pattern_facts(page_texts: dict[int, str]) -> list[KeyFact]:
         for category in _CLAUSES_FIRST:
             for phrase in _PHRASES[category]:
                 for match in re.finditer(phrase, source, re.IGNORECASE):
-                    quote = _sentence_around(source, match.start(), match.end())
-                    add(category, quote, page, source, match.span())
+                    add(category, _clause_from(source, match.start()), page, source, match.span())
         for match in _DATE.finditer(source):
             add("dates", match.group(0), page, source, match.span())
         for match in _DEADLINE.finditer(source):
@@ -343,7 +352,6 @@ def pattern_facts(page_texts: dict[int, str]) -> list[KeyFact]:
         for category in _CLAUSES_LAST:
             for phrase in _PHRASES[category]:
                 for match in re.finditer(phrase, source, re.IGNORECASE):
-                    quote = _sentence_around(source, match.start(), match.end())
-                    add(category, quote, page, source, match.span())
+                    add(category, _clause_from(source, match.start()), page, source, match.span())
     order = {category: index for index, category in enumerate(CATEGORIES)}
     return sorted(facts, key=lambda f: (order[f.category], f.page))

@@ -10,7 +10,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, HRFlowable, Paragraph, Spacer, Table, TableStyle
 
-from pagewise.documents.citations import CATEGORY_LABELS, cite
+from pagewise.documents.citations import CATEGORY_LABELS, KeyFact, cite
 from pagewise.documents.render.content import (
     DocumentMeta,
     RenderPage,
@@ -124,6 +124,14 @@ def cover(
     return story + key_facts(meta, fonts, st)
 
 
+def _fact_markup(fact: KeyFact) -> str:
+    """The fact and its page, then the quote; the quote alone when it is the fact."""
+    quote = markup(f"\u201c{fact.quote}\u201d")
+    if " ".join(fact.text.split()) == " ".join(fact.quote.split()):
+        return f"{quote} ({cite([fact.page])})"
+    return markup(f"{fact.text} ({cite([fact.page])})") + "<br/>" + quote
+
+
 def key_facts(meta: DocumentMeta, fonts: FontSet, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     """The verified key facts: category, the fact with its page ("p. 3"), the quote."""
     if not meta.key_facts and not meta.facts_unverified:
@@ -134,12 +142,7 @@ def key_facts(meta: DocumentMeta, fonts: FontSet, st: dict[str, ParagraphStyle])
     rows = [
         [
             Paragraph(markup(CATEGORY_LABELS.get(fact.category, fact.category)), st["meta_key"]),
-            Paragraph(
-                markup(f"{fact.text} ({cite([fact.page])})")
-                + "<br/>"
-                + markup(f"\u201c{fact.quote}\u201d"),
-                st["meta_value"],
-            ),
+            Paragraph(_fact_markup(fact), st["meta_value"]),
         ]
         for fact in meta.key_facts
     ]
