@@ -85,8 +85,17 @@ class PagewiseClient:
     def status(self, job_id: str) -> dict[str, Any]:
         return self._get_json(self._job_url(job_id))
 
-    def result(self, job_id: str) -> dict[str, Any]:
-        return self._get_json(self._job_url(job_id, "/result"))
+    def result(self, job_id: str, page_size: int | None = None) -> dict[str, Any]:
+        """The whole result: a long document comes in slices (``next_page_from``), joined here."""
+        params: dict[str, Any] = {"page_size": page_size} if page_size else {}
+        result = self._get_json(self._job_url(job_id, "/result"), **params)
+        while result.get("next_page_from"):
+            more = self._get_json(
+                self._job_url(job_id, "/result"), **params, page_from=result["next_page_from"]
+            )
+            result["page_results"].extend(more["page_results"])
+            result["next_page_from"], result["next"] = more.get("next_page_from"), more.get("next")
+        return result
 
     def history(self, job_id: str) -> dict[str, Any]:
         """The execution's timeline: one entry per state entered (GET .../history)."""

@@ -90,10 +90,13 @@ def test_sam_validate_lint_passes(template_variant: Path) -> None:
     assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
+AWS_PAGE_MAPS = '{"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}'
+
+
 def _definition(**numbers: int) -> dict[str, Any]:
     """The ASL as Step Functions gets it: the numeric substitutions (unquoted in the file) set
     to ``numbers``, the string ones (ARNs) left as their names."""
-    text = ASL.read_text()
+    text = ASL.read_text().replace("${PageMapProcessorConfig}", AWS_PAGE_MAPS)
     for name, value in numbers.items():
         text = text.replace("${" + name + "}", str(value))
     definition: dict[str, Any] = json.loads(re.sub(r"\$\{(\w+)\}", r"\1", text))
@@ -388,3 +391,27 @@ def test_every_parameter_is_in_the_deployment_guide() -> None:
     guide = (ROOT / "docs" / "deploying-to-aws.md").read_text()
     rows = {line.split("|")[1].strip() for line in guide.splitlines() if line.startswith("| `")}
     assert set(_load_template()["Parameters"]) <= {row.strip("`") for row in rows}
+
+
+def test_page_maps_are_distributed_in_aws_with_the_rights_child_executions_need() -> None:
+    from cfnlint.decode import cfn_yaml
+
+    machine = cfn_yaml.load(str(ROOT / "template.yaml"))["Resources"]["PipelineStateMachine"]
+    config = machine["Properties"]["DefinitionSubstitutions"]["PageMapProcessorConfig"]
+    # Inline only on LocalStack (it keeps child histories to itself): docs/aws-limits.md.
+    assert config["Fn::If"][0] == "IsLocal"
+    assert json.loads(config["Fn::If"][1]) == {"Mode": "INLINE"}
+    assert config["Fn::If"][2] == AWS_PAGE_MAPS
+    states = _definition(OcrPageConcurrency=2, TranslatePageConcurrency=2)["States"]
+    for name in ("OcrPages", "TranslatePages"):
+        assert states[name]["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    statements = [
+        statement
+        for policy in machine["Properties"]["Policies"]
+        if "Statement" in policy
+        for statement in policy["Statement"]
+    ]
+    actions = {action: str(s["Resource"]) for s in statements for action in s["Action"]}
+    assert actions["states:StartExecution"].endswith(":stateMachine:${AWS::StackName}-pipeline'}")
+    for action in ("states:DescribeExecution", "states:StopExecution"):
+        assert actions[action].endswith(":execution:${AWS::StackName}-pipeline/*'}"), action

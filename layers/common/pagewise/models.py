@@ -176,7 +176,7 @@ PageSource = Literal["text_layer", "ocr", "blank"]
 
 
 class PageReport(BaseModel):
-    """One page as the job's result reports it (``ai_extracted_content.page_results``)."""
+    """One page as the job's result reports it (``GET .../result``'s ``page_results``)."""
 
     page: int
     source: PageSource | None = None
@@ -236,17 +236,30 @@ class LlmUsage(BaseModel):
     cost: float | None = None
 
 
+class PageResultsRef(BaseModel):
+    """Where a job's page results are: one ``page_results`` document per (job, page)."""
+
+    collection: Literal["page_results"] = "page_results"
+    job_id: str
+
+
 class JobResult(BaseModel):
-    """One document of ``ai_extracted_content``, written by Render (``GET .../result``)."""
+    """One document of ``ai_extracted_content``, written by Render (``GET .../result``).
+
+    Each page's text is stored once, in ``page_results``: this refers to them, and to the
+    report text (the PDF's pages as text) in S3, so its size does not grow with the document
+    (MongoDB's 16 MiB; scripts/aws_limits.py checks it at MAX_PAGES).
+    """
 
     tenant: str
     layout: Layout
-    page_results: list[PageReport]
+    page_count: int
+    page_results_ref: PageResultsRef
     summary: str | None
     summary_method: str
     summary_info: SummaryInfo
-    # Exactly the text of the PDF's pages.
-    ai_report_content: str
+    # The S3 key of exactly the text of the PDF's pages (work/{job_id}/report.txt).
+    ai_report_key: str
     llm_usage: LlmUsage
     created_at: datetime
     # The job's: the result goes with it (TTL index, RetentionDays); None keeps it.

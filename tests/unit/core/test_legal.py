@@ -19,6 +19,7 @@ from pagewise.documents.glossary import Glossary, GlossaryEntry
 from pagewise.documents.llm import LlmConfig
 from pagewise.logic.errors import JobFailed
 from pagewise.logic.pipeline import Pipeline
+from pagewise.logic.results import result_page
 from pagewise.models import JobStatus
 from pagewise.settings import PipelineSettings
 from pymongo.database import Database
@@ -250,8 +251,16 @@ def test_the_plan_the_glossary_and_the_cited_summary_reach_the_result(
     assert "primeros días de cada mes." in by_page[1][0]
     assert "primeros días" not in by_page[2][0] and "begun on page 1" in by_page[2][0]
 
-    result = pipeline.results.get(job_id)
-    assert result is not None
+    stored = pipeline.results.get(job_id)
+    assert stored is not None
+    # As GET /result answers it: the pages from page_results, the report text from S3.
+    result = result_page(
+        stored,
+        pipeline.pages.slice_for_job(job_id, 1, 50),
+        page_from=1,
+        page_size=50,
+        read_report=lambda: pipeline.store.read(stored["ai_report_key"]).decode(),
+    ).model_dump(mode="json")
     pages = {page["page"]: page for page in result["page_results"]}
     assert pages[2]["continuation"] == "primeros días de cada mes."
     assert pages[1]["completion"] == "primeros días de cada mes."

@@ -4,7 +4,7 @@ API says when. Also the DocumentDB client options (CA bundle from S3, retryWrite
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,13 +60,11 @@ def pipeline(
     db: Database[dict[str, Any]],
     mongo_uri: str,
     aws: dict[str, str],
-    tesseract_calls: tuple[str, Callable[[], list[str]]],
 ) -> Pipeline:
     settings = PipelineSettings.model_validate(
         {
             "MONGODB_URI": mongo_uri,
             "UPLOADS_BUCKET": aws["bucket"],
-            "TESSERACT_CMD": tesseract_calls[0],
         }
     )
     return Pipeline(

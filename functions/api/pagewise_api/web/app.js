@@ -337,7 +337,14 @@ async function poll(generation) {
   const changed = job.status !== name;
   if (name === "completed" && !job.result) {
     try {
-      job.result = await api(`api/v1/jobs/${job.id}/result`);
+      // A long document's result comes in slices: follow next_page_from to the end.
+      const result = await api(`api/v1/jobs/${job.id}/result`);
+      while (result.next_page_from) {
+        const more = await api(`api/v1/jobs/${job.id}/result?page_from=${result.next_page_from}`);
+        result.page_results.push(...more.page_results);
+        result.next_page_from = more.next_page_from;
+      }
+      job.result = result;
     } catch {
       job.result = null; // the page list falls back to the counters
     }

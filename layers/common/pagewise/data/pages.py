@@ -42,5 +42,17 @@ class PageRepository:
         cursor = self._collection.find({"job_id": job_id}, {"_id": 0}).sort("page", 1)
         return [PageResult.model_validate(document) for document in cursor]
 
+    def slice_for_job(self, job_id: str, page_from: int, limit: int) -> list[dict[str, Any]]:
+        """At most ``limit`` pages of the job from ``page_from`` on, in page order (without
+        the job id): one slice of ``/result``."""
+        cursor = (
+            self._collection.find(
+                {"job_id": job_id, "page": {"$gte": page_from}}, {"_id": 0, "job_id": 0}
+            )
+            .sort("page", 1)
+            .limit(limit)
+        )
+        return [dict(document) for document in cursor]
+
     def delete_for_job(self, job_id: str) -> None:
         self._collection.delete_many({"job_id": job_id})

@@ -1,4 +1,5 @@
-"""``ai_extracted_content``: one document per finished job."""
+"""``ai_extracted_content``: one document per finished job (the summary, the LLM usage, the
+page results by reference); the report text beside it in S3 under ``work/{job_id}/``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from typing import Any
 from pymongo.database import Database
 
 from pagewise.models import JobResult
+
+
+def report_key(job_id: str) -> str:
+    """The S3 key of a job's report text (the translated PDF's body as plain text)."""
+    return f"work/{job_id}/report.txt"
 
 
 class ResultRepository:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,9 +73,17 @@ class Workflow:
     def history(self, execution_arn: str) -> list[dict[str, Any]] | None:
         """Every event of the execution's history, oldest first; None if it does not exist.
 
-        Paginated (up to 1000 events a call): a long document's Map iterations make
-        thousands of events, and a Standard execution may have up to 25,000.
+        The page Maps are Distributed: each page's events are in a child execution's history.
+        Those are spliced in after their Map's MapRunStarted as Inline Map iterations
+        (see :func:`splice_map_runs`), so a reader sees one history as with Inline Maps.
         """
+        events = self._events(execution_arn)
+        if events is None:
+            return None
+        return splice_map_runs(events, self._map_run_histories)
+
+    def _events(self, execution_arn: str) -> list[dict[str, Any]] | None:
+        # Paginated (up to 1000 events a call).
         paginator = self._sfn.get_paginator("get_execution_history")
         events: list[dict[str, Any]] = []
         try:
@@ -83,7 +97,82 @@ class Workflow:
             return None
         return events
 
+    def _map_run_histories(self, map_run_arn: str) -> list[list[dict[str, Any]]]:
+        """The histories of a Map Run's child executions, in the order they started; none
+        when they cannot be read (the job's own history is still worth showing)."""
+        children: list[dict[str, Any]] = []
+        paginator = self._sfn.get_paginator("list_executions")
+        try:
+            for page in paginator.paginate(mapRunArn=map_run_arn):
+                children.extend(dict(child) for child in page["executions"])
+            children.sort(key=lambda child: child["startDate"])
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                arns = [child["executionArn"] for child in children]
+                return [history for history in pool.map(self._events, arns) if history]
+        except ClientError as error:  # e.g. the role may not read child executions
+            LOG.warning("the child executions of %s cannot be read: %s", map_run_arn, error)
+            return []
+
     def stop(self, execution_arn: str, cause: str) -> None:
         """Stop a running execution; one that already ended is left as it is."""
         with contextlib.suppress(self._sfn.exceptions.ExecutionDoesNotExist):
             self._sfn.stop_execution(executionArn=execution_arn, error="Cancelled", cause=cause)
+
+
+_CHILD_ENDS = {
+    "ExecutionSucceeded": "MapIterationSucceeded",
+    "ExecutionFailed": "MapIterationFailed",
+    "ExecutionAborted": "MapIterationAborted",
+    "ExecutionTimedOut": "MapIterationAborted",
+}
+
+
+def splice_map_runs(
+    events: list[dict[str, Any]],
+    child_histories: Callable[[str], list[list[dict[str, Any]]]],
+) -> list[dict[str, Any]]:
+    """``events`` with, after each MapRunStarted, the events of its child executions written
+    as the iterations of an Inline Map (MapIterationStarted ... MapIterationSucceeded), ids
+    renumbered so that each event's previousEventId still points at the event it follows."""
+    spliced: list[dict[str, Any]] = []
+    new_ids: dict[int, int] = {}
+
+    def add(event: dict[str, Any], ids: dict[int, int], previous: int | None = None) -> int:
+        new_id = len(spliced) + 1
+        ids[int(event["id"])] = new_id
+        if previous is None:
+            previous = ids.get(int(event.get("previousEventId") or 0), 0)
+        spliced.append({**event, "id": new_id, "previousEventId": previous})
+        return new_id
+
+    map_name = ""
+    for event in sorted(events, key=lambda item: int(item["id"])):
+        if event["type"] == "MapStateEntered":
+            map_name = str(event.get("stateEnteredEventDetails", {}).get("name", ""))
+        run_started = add(event, new_ids)
+        if event["type"] != "MapRunStarted":
+            continue
+        arn = event.get("mapRunStartedEventDetails", {}).get("mapRunArn")
+        for index, history in enumerate(child_histories(arn) if arn else []):
+            child_ids: dict[int, int] = {}
+            for child in sorted(history, key=lambda item: int(item["id"])):
+                kind = str(child["type"])
+                base = {"id": child["id"], "timestamp": child["timestamp"]}
+                marker = {"name": map_name, "index": index}
+                if kind == "ExecutionStarted":
+                    started = {**base, "type": "MapIterationStarted"}
+                    add(
+                        {**started, "mapIterationStartedEventDetails": marker},
+                        child_ids,
+                        run_started,
+                    )
+                elif kind in _CHILD_ENDS:
+                    ended = {
+                        **base,
+                        "type": _CHILD_ENDS[kind],
+                        "previousEventId": child.get("previousEventId"),
+                    }
+                    add({**ended, "mapIterationEventDetails": marker}, child_ids)
+                else:
+                    add(child, child_ids)
+    return spliced

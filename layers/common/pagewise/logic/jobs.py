@@ -6,12 +6,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pagewise.data.glossaries import GlossaryRepository, StoredGlossary
 from pagewise.data.jobs import JobRepository, new_job_id
 from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository
+from pagewise.data.results import ResultRepository, report_key
 from pagewise.data.storage import DocumentStore, PresignedUpload
 from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.documents.errors import DocumentError
@@ -20,6 +19,12 @@ from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
 from pagewise.logic.history import execution_timeline
 from pagewise.logic.ingest import accept_upload
 from pagewise.logic.notifications import CallbackUrlRefused, EmailClaim, check_callback_url
+from pagewise.logic.results import (
+    MAX_RESULT_PAGE_SIZE,
+    RESULT_PAGE_SIZE,
+    ResultResponse,
+    result_page,
+)
 from pagewise.logic.timeline import ExecutionTimeline
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
 
@@ -268,8 +273,30 @@ class JobService:
             job.output_pdf_path, f"{stem}_translated.pdf", self.download_expiry_seconds
         )
 
-    def result(self, job: Job) -> dict[str, Any] | None:
-        return self.results.get(job.job_id)
+    def result(
+        self, job: Job, page_from: int = 1, page_size: int = RESULT_PAGE_SIZE
+    ) -> ResultResponse | None:
+        """One slice of the job's result (see logic/results.py), or None before Render."""
+        stored = self.results.get(job.job_id)
+        if stored is None:
+            return None
+        page_from = max(page_from, 1)
+        page_size = min(max(page_size, 1), MAX_RESULT_PAGE_SIZE)
+        embedded = stored.get("page_results")
+        if embedded is not None:  # stored before page results were kept by reference
+            pages = [page for page in embedded if page["page"] >= page_from][:page_size]
+        else:
+            pages = self.pages.slice_for_job(job.job_id, page_from, page_size)
+        key = stored.get("ai_report_key")
+
+        def read_report() -> str | None:
+            if key is None:
+                return stored.get("ai_report_content")
+            return self.store.read(key).decode() if self.store.head(key) else None
+
+        return result_page(
+            stored, pages, page_from=page_from, page_size=page_size, read_report=read_report
+        )
 
     def cancel_or_delete(self, job: Job) -> str:
         """Cancel a job that is still running; delete a finished one with its files.
@@ -287,7 +314,8 @@ class JobService:
                 )
             if cancelled is not None:
                 return "cancelled"
-        keys = [job.upload_key] + ([job.output_pdf_path] if job.output_pdf_path else [])
+        keys = [job.upload_key, report_key(job.job_id)]
+        keys += [job.output_pdf_path] if job.output_pdf_path else []
         self.store.delete(keys)
         self.pages.delete_for_job(job.job_id)
         self.results.delete(job.job_id)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from pagewise.data.jobs import JobRepository
 from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository
+from pagewise.data.results import ResultRepository, report_key
 from pagewise.data.storage import DocumentStore
 from pagewise.documents.citations import OverviewSentence
 from pagewise.documents.errors import DocumentError
@@ -28,6 +28,7 @@ from pagewise.documents.glossary import (
 from pagewise.events import PagePointer
 from pagewise.logic.errors import JobFailed, describe_failure
 from pagewise.logic.report import job_result, summary_label, translation_providers
+from pagewise.logic.results import clip_text
 from pagewise.models import ErrorCode, Job, JobStatus, PageResult, SummaryInfo
 from pagewise.outputs import (
     Finished,
@@ -153,7 +154,7 @@ class Pipeline:
             page,
             expires_at=job.expires_at,
             source=text.source,
-            ocr_text=text.text,
+            ocr_text=clip_text(text.text),
             ocr_confidence=text.confidence,
             ocr_seconds=ocr_seconds,
             ocr_reason=text.reason,
@@ -259,8 +260,8 @@ class Pipeline:
             page,
             **glossary_check,
             expires_at=job.expires_at,
-            legal_english=translation.legal_english,
-            plain_english=translation.plain_english,
+            legal_english=clip_text(translation.legal_english),
+            plain_english=clip_text(translation.plain_english),
             translation_provider=translation.provider,
             translation_model=translation.model,
             translated=translation.translated,
@@ -379,7 +380,7 @@ class Pipeline:
             )
         self.jobs.update_fields(
             job_id,
-            summary=overview_text(cited.overview),
+            summary=clip_text(overview_text(cited.overview)),
             summary_info=info.model_dump(),
             summary_cited=cited.model_dump(),
             llm_cost=self._llm_cost(pages, info),
@@ -461,9 +462,13 @@ class Pipeline:
         stem = job.file_name.rsplit(".", 1)[0] or "document"
         output_key = f"outputs/{job.tenant}/{job_id}/{stem}_translated.pdf"
         self.store.write(output_key, pdf, "application/pdf")
-        # ai_report_content is exactly the text of the PDF's pages (render_pdf lays it out).
-        content = report_text(render_pages)
-        result = job_result(job, pages, summary, content, generated_at)
+        # The report text (exactly the text of the PDF's pages) goes to S3 once; the page
+        # texts stay in page_results, referred to by the result.
+        content_key = report_key(job_id)
+        self.store.write(
+            content_key, report_text(render_pages).encode(), "text/plain; charset=utf-8"
+        )
+        result = job_result(job, pages, summary, content_key, generated_at)
         self.results.save(job_id, result)
         # The summary also lives on the job (original_files.summary), set by Summarise; the
         # usage too, for GET /usage.

@@ -9,8 +9,8 @@ from pagewise.models import (
     Job,
     JobResult,
     LlmUsage,
-    PageReport,
     PageResult,
+    PageResultsRef,
     SummaryInfo,
     TokenCount,
 )
@@ -63,22 +63,22 @@ def job_result(
     job: Job,
     pages: Sequence[PageResult],
     summary: SummaryInfo,
-    report_content: str,
+    report_key: str,
     generated_at: datetime,
 ) -> JobResult:
-    """The job's ``ai_extracted_content``: every page, the summary and the tokens spent."""
+    """The job's ``ai_extracted_content``: the summary and the tokens spent, the pages by
+    reference (their text is in ``page_results``) and the report text's S3 key."""
     return JobResult(
         tenant=job.tenant,
         layout=job.layout,
         # Goes with its job (TTL index on expires_at; None keeps it).
         expires_at=job.expires_at,
-        page_results=[
-            PageReport.model_validate(page.model_dump(exclude={"job_id"})) for page in pages
-        ],
+        page_count=len(pages),
+        page_results_ref=PageResultsRef(job_id=job.job_id),
         summary=job.summary,
         summary_method=summary.method,
         summary_info=summary,
-        ai_report_content=report_content,
+        ai_report_key=report_key,
         llm_usage=llm_usage(pages, summary, job.llm_cost),
         created_at=generated_at,
         summary_cited=job.summary_cited,
