@@ -3,14 +3,14 @@
     .venvs/dev/bin/python events/generate.py
 
 The events are checked in (for `sam local invoke -e`, `make invoke` and the tests); this
-script is how they are made, so they change in one place. tests/unit/core/test_events.py runs
+script is how they are made, so they change in one place. tests/unit/handlers/test_events.py runs
 every one through its function's handler and checks that this script still writes them as
 they are.
 
 They name one job, JOB_ID, of tenant TENANT, with its upload at UPLOAD_KEY: the shapes are
 AWS's (API Gateway REST proxy, SQS batch of S3 notifications, the states' inputs as the state
 machine builds them, EventBridge). API events carry a bearer token signed with the local
-stack's development secret (README, "Local tokens"), valid until 2099: these files are for
+stack's development secret (docs/api.md, "Local tokens"), valid until 2099: these files are for
 the local stack only, where that secret is public anyway.
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -11,7 +12,9 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from pagewise_client.local import stack_outputs
+from pagewise.models import STATUS_ORDER as JOB_STATUS_ORDER
+from pagewise_client.api import PagewiseClient
+from pagewise_client.local import local_token, stack_outputs
 
 # localstack/stack.sh honours the same two variables, so a second stack (another checkout,
 # another PAGEWISE_HOME) can run beside the first one on other ports.
@@ -19,6 +22,8 @@ LOCALSTACK_PORT = int(os.environ.get("LOCALSTACK_PORT", "4566"))
 MONGO_PORT = int(os.environ.get("MONGO_PORT", "27017"))
 LOCALSTACK = os.environ.get("PAGEWISE_LOCALSTACK_URL", f"http://127.0.0.1:{LOCALSTACK_PORT}")
 MONGODB_URI = f"mongodb://127.0.0.1:{MONGO_PORT}/?retryWrites=false&directConnection=true"
+# The forward order of a job's statuses as the API spells them (failed is not in it).
+STATUS_ORDER: list[str] = [status.value for status in JOB_STATUS_ORDER]
 
 
 def aws_client(service: str):  # type: ignore[no-untyped-def]
@@ -42,6 +47,18 @@ def require_stack() -> None:
         requests.get(f"{LOCALSTACK}/_localstack/health", timeout=5).raise_for_status()
     except requests.RequestException as error:
         pytest.fail(f"the local stack is not running ({error}); run `make up` first")
+
+
+def new_tenant(prefix: str) -> str:
+    """A tenant of its own (``prefix-<8 hex>``): lists and deletions see nothing else."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def stack_client(tenant: str, **claims: object) -> PagewiseClient:
+    """A client of the deployed API with a local token for ``tenant`` (and extra ``claims``);
+    fails when the stack is down."""
+    require_stack()
+    return PagewiseClient(outputs()["ApiUrl"], local_token(tenant, **claims))
 
 
 def physical_id(logical_id: str, stack: str = "pagewise") -> str:

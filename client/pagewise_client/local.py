@@ -1,4 +1,4 @@
-"""The local stack's token settings (see README "Local tokens") and its stack outputs."""
+"""The local stack's token settings (see docs/api.md, "Local tokens") and its stack outputs."""
 
 from __future__ import annotations
 

@@ -43,7 +43,7 @@ def test_no_server_errors_and_responses_match_the_schema(case: schemathesis.Case
     if content_type.startswith("multipart/form-data") and "boundary=" not in content_type:
         # LocalStack's API Gateway (2026.3.0) fails on a multipart body without a boundary
         # before the request reaches the function ("Error in apigateway invocation: list
-        # index out of range"); the app answers 4xx (tests/unit/core/test_api.py). Asserted,
+        # index out of range"); the app answers 4xx (tests/unit/api/test_api.py). Asserted,
         # so that a LocalStack that fixes it shows up here.
         response = case.call(base_url=outputs()["ApiUrl"], headers=headers, timeout=30)
         assert response.status_code < 500 or "apigateway invocation" in response.text

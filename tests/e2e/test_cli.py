@@ -20,23 +20,12 @@ import pymupdf
 import pytest
 from pagewise_client.local import local_token
 
-from tests.stack import outputs, require_stack
+from tests.stack import STATUS_ORDER, outputs, require_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"
 PAGEWISE = Path(sys.executable).parent / "pagewise"  # the dev venv's console script
 TENANT = f"e2e-cli-{uuid.uuid4().hex[:8]}"
-STATUS_ORDER = [
-    "awaiting_upload",
-    "queued",
-    "processing",
-    "ocr_started",
-    "ocr_completed",
-    "translation_started",
-    "translation_completed",
-    "summarising",
-    "completed",
-]
 
 
 def _env(**extra: str) -> dict[str, str]:

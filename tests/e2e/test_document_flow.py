@@ -18,20 +18,9 @@ import requests
 from pagewise_client.api import PagewiseClient
 from pagewise_client.local import local_token
 
-from tests.stack import outputs, require_stack
+from tests.stack import STATUS_ORDER, require_stack, stack_client
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
-STATUS_ORDER = [
-    "awaiting_upload",
-    "queued",
-    "processing",
-    "ocr_started",
-    "ocr_completed",
-    "translation_started",
-    "translation_completed",
-    "summarising",
-    "completed",
-]
 # A phrase of each page of the sample: page 1 has a text layer, page 2 is a scan.
 PAGE_PHRASES = {1: "calle Mayor 5", 2: "juzgados de Madrid"}
 
@@ -39,7 +28,7 @@ PAGE_PHRASES = {1: "calle Mayor 5", 2: "juzgados de Madrid"}
 @pytest.fixture(scope="module")
 def finished_job(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     require_stack()
-    client = PagewiseClient(outputs()["ApiUrl"], local_token("e2e-alice"))
+    client = stack_client("e2e-alice")
     started = time.monotonic()
     created = client.create_job(SAMPLE, client_name="e2e", report_id="R-1")
     assert created["status"] == "awaiting_upload"

@@ -5,7 +5,6 @@ with its files)."""
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,9 @@ import requests
 from botocore.exceptions import ClientError
 from bson import ObjectId
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 from pymongo import MongoClient
 
-from tests.stack import MONGODB_URI, aws_client, outputs, require_stack
+from tests.stack import MONGODB_URI, aws_client, new_tenant, outputs, stack_client
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contrato-2-paginas.pdf"
 pytestmark = pytest.mark.e2e
@@ -26,9 +24,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def client() -> PagewiseClient:
-    require_stack()
     # A tenant of its own per test: lists and deletions see nothing else.
-    return PagewiseClient(outputs()["ApiUrl"], local_token(f"e2e-routes-{uuid.uuid4().hex[:8]}"))
+    return stack_client(new_tenant("e2e-routes"))
 
 
 def _headers(client: PagewiseClient) -> dict[str, str]:

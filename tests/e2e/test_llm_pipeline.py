@@ -12,7 +12,6 @@ through their own LLM_* settings for the length of the module.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -21,9 +20,15 @@ from typing import Any
 import pymupdf
 import pytest
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, function_reconfigured, outputs, require_stack
+from tests.stack import (
+    aws_client,
+    function_reconfigured,
+    new_tenant,
+    outputs,
+    require_stack,
+    stack_client,
+)
 from tests.support.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.e2e
@@ -80,10 +85,6 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def _client() -> PagewiseClient:
-    return PagewiseClient(outputs()["ApiUrl"], local_token(f"llm-{uuid.uuid4().hex[:8]}"))
-
-
 def _run(client: PagewiseClient, path: Path, **options: Any) -> tuple[str, dict[str, Any]]:
     created = client.create_job(path, **options)
     client.upload(created["upload"], path)
@@ -102,7 +103,7 @@ def _history_errors(job_id: str) -> list[str]:
 
 def test_a_mixed_document_is_translated_and_summarised(llm: FakeOpenAI, tmp_path: Path) -> None:
     llm.reset()
-    client = _client()
+    client = stack_client(new_tenant("llm"))
     job_id, final = _run(client, _mixed_document(tmp_path / "arrendamiento.pdf"))
     assert final["details"]["processing_status"] == "completed", final["details"]
     result = client.result(job_id)
@@ -154,7 +155,7 @@ def test_throttling_and_server_errors_are_retried_until_the_llm_answers(
         for text in (BORN_DIGITAL, SCANNED):
             doc.new_page().insert_textbox(pymupdf.Rect(60, 80, 540, 400), text, fontsize=12)
         doc.save(path)
-    job_id, final = _run(_client(), path)
+    job_id, final = _run(stack_client(new_tenant("llm")), path)
     assert final["details"]["processing_status"] == "completed", final["details"]
     errors = _history_errors(job_id)
     assert set(errors) <= {"LlmThrottled", "LlmUnavailable"}, errors
@@ -169,7 +170,7 @@ def test_an_llm_down_for_good_fails_the_job_as_unavailable(llm: FakeOpenAI, tmp_
         with pymupdf.open() as doc:
             doc.new_page().insert_textbox(pymupdf.Rect(60, 80, 540, 400), BORN_DIGITAL, fontsize=12)
             doc.save(path)
-        job_id, final = _run(_client(), path)
+        job_id, final = _run(stack_client(new_tenant("llm")), path)
     finally:
         llm.set_down(None)
     details = final["details"]

@@ -21,9 +21,9 @@ import requests
 import standardwebhooks
 from pagewise.logic.notifications import SIGNATURE_HEADER, receiver_secret, verify
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import LOCAL_NOTIFY_FROM, LOCAL_WEBHOOK_SECRET, local_token
+from pagewise_client.local import LOCAL_NOTIFY_FROM, LOCAL_WEBHOOK_SECRET
 
-from tests.stack import LOCALSTACK, outputs, require_stack
+from tests.stack import LOCALSTACK, outputs, require_stack, stack_client
 
 pytestmark = pytest.mark.e2e
 WAIT_SECONDS = 180
@@ -99,9 +99,7 @@ def jobs(receiver: Receiver, tmp_path_factory: pytest.TempPathFactory) -> Jobs:
     require_stack()
     tag = uuid.uuid4().hex[:8]
     email = f"notify-{tag}@example.com"
-    client = PagewiseClient(
-        outputs()["ApiUrl"], local_token(f"e2e-notify-{tag}", email=email, email_verified=True)
-    )
+    client = stack_client(f"e2e-notify-{tag}", email=email, email_verified=True)
     folder = tmp_path_factory.mktemp("notify")
     good = _born_digital_pdf(folder / f"aviso-{tag}.pdf")
     bad = folder / f"not-a-document-{tag}.pdf"

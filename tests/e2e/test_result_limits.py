@@ -13,11 +13,9 @@ from typing import Any
 import bson
 import pymupdf
 import pytest
-from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 from pymongo import MongoClient
 
-from tests.stack import MONGODB_URI, outputs, require_stack
+from tests.stack import MONGODB_URI, require_stack, stack_client
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = 60
@@ -36,7 +34,7 @@ def _long_document(path: Path) -> None:
 @pytest.fixture(scope="module")
 def long_job(tmp_path_factory: pytest.TempPathFactory) -> Any:
     require_stack()
-    client = PagewiseClient(outputs()["ApiUrl"], local_token("e2e-limits"))
+    client = stack_client("e2e-limits")
     path = tmp_path_factory.mktemp("limits") / "largo.pdf"
     _long_document(path)
     created = client.create_job(path, client_name="e2e-limits")

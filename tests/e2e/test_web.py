@@ -23,7 +23,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.stack import outputs, require_stack
+from tests.stack import STATUS_ORDER, outputs, require_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"
@@ -38,17 +38,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--disable-quic",
     "--no-first-run",
-]
-STATUS_ORDER = [
-    "awaiting_upload",
-    "queued",
-    "processing",
-    "ocr_started",
-    "ocr_completed",
-    "translation_started",
-    "translation_completed",
-    "summarising",
-    "completed",
 ]
 PHONE: ViewportSize = {"width": 390, "height": 844}
 

@@ -7,7 +7,6 @@ cases where a client with bucket credentials ignores the policy put the object d
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,19 +16,19 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, function_reconfigured, outputs, require_stack
+from tests.stack import (
+    aws_client,
+    function_reconfigured,
+    new_tenant,
+    outputs,
+    stack_client,
+)
 from tests.unit.documents.documents_inputs import encrypt_pdf, multipage_tiff
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"
 pytestmark = pytest.mark.integration
-
-
-def _client() -> PagewiseClient:
-    require_stack()
-    return PagewiseClient(outputs()["ApiUrl"], local_token(f"bad-input-{uuid.uuid4().hex[:6]}"))
 
 
 def _kept(key: str) -> bool:
@@ -178,7 +177,7 @@ FAILING_CASES: dict[str, tuple[Callable[[Path], Path], bool, str, str]] = {
 @pytest.mark.parametrize("case", sorted(FAILING_CASES))
 def test_bad_input_fails_with_its_code_and_keeps_the_upload(case: str, tmp_path: Path) -> None:
     build, direct, code, phrase = FAILING_CASES[case]
-    client = _client()
+    client = stack_client(new_tenant("bad-input"))
     job_id, key = _submit(client, build(tmp_path), direct=direct)
     details = _finish(client, job_id)
     assert details["processing_status"] == "failed", details
@@ -189,7 +188,7 @@ def test_bad_input_fails_with_its_code_and_keeps_the_upload(case: str, tmp_path:
 
 
 def test_a_file_over_the_limit_put_past_the_policy_fails_as_too_large(tmp_path: Path) -> None:
-    client = _client()
+    client = stack_client(new_tenant("bad-input"))
     with function_reconfigured("IngestFunction", environment={"UPLOAD_MAX_BYTES": "10000"}):
         job_id, key = _submit(client, SAMPLE, direct=True)
         details = _finish(client, job_id)
@@ -199,7 +198,7 @@ def test_a_file_over_the_limit_put_past_the_policy_fails_as_too_large(tmp_path: 
 
 
 def test_more_pages_than_the_limit_fails_as_too_many_pages() -> None:
-    client = _client()
+    client = stack_client(new_tenant("bad-input"))
     with function_reconfigured("PrepareFunction", environment={"MAX_PAGES": "1"}):
         job_id, key = _submit(client, SAMPLE)
         details = _finish(client, job_id)
@@ -216,7 +215,7 @@ def test_a_pdf_with_javascript_and_attachments_is_processed_as_text(tmp_path: Pa
             doc.pdf_catalog(), "OpenAction", "<</S/JavaScript/JS(app.alert('hello'))>>"
         )
 
-    client = _client()
+    client = stack_client(new_tenant("bad-input"))
     job_id, _ = _submit(client, _pdf(tmp_path / "active.pdf", build))
     details = _finish(client, job_id)
     assert details["processing_status"] == "completed", details
@@ -228,7 +227,7 @@ def test_a_pdf_with_javascript_and_attachments_is_processed_as_text(tmp_path: Pa
 def test_a_multi_page_tiff_is_one_page_per_frame(tmp_path: Path) -> None:
     frames = [["Primera hoja del expediente."], ["Segunda hoja del expediente."]]
     path = _write(tmp_path / "expediente.tiff", multipage_tiff(frames, dpi=200))
-    client = _client()
+    client = stack_client(new_tenant("bad-input"))
     job_id, _ = _submit(client, path)
     details = _finish(client, job_id)
     assert details["processing_status"] == "completed", details

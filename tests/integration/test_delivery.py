@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,21 +15,14 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
-from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 from pymongo import MongoClient
 
-from tests.stack import MONGODB_URI, aws_client, outputs, require_stack
+from tests.stack import MONGODB_URI, aws_client, new_tenant, outputs, stack_client
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"
 STACK = ROOT / "localstack" / "stack.sh"
 pytestmark = pytest.mark.integration
-
-
-def _client() -> PagewiseClient:
-    require_stack()
-    return PagewiseClient(outputs()["ApiUrl"], local_token(f"delivery-{uuid.uuid4().hex[:8]}"))
 
 
 def _notification(key: str) -> str:
@@ -78,7 +70,7 @@ def _assert_consistent(job_id: str, pages: int) -> None:
 
 
 def test_duplicate_notifications_give_one_execution() -> None:
-    client = _client()
+    client = stack_client(new_tenant("delivery"))
     created = client.create_job(SAMPLE)
     job_id, key = created["job_id"], created["upload"]["fields"]["key"]
     client.upload(created["upload"], SAMPLE)
@@ -132,7 +124,7 @@ def _mongo_down() -> Iterator[None]:
 
 
 def test_an_upload_that_cannot_be_ingested_is_dead_lettered_then_redriven() -> None:
-    client = _client()
+    client = stack_client(new_tenant("delivery"))
     created = client.create_job(SAMPLE)
     job_id = created["job_id"]
     queue = outputs()["UploadsQueueUrl"]
@@ -155,7 +147,7 @@ def test_an_upload_that_cannot_be_ingested_is_dead_lettered_then_redriven() -> N
 
 
 def test_mongodb_restarting_during_a_job_loses_nothing() -> None:
-    client = _client()
+    client = stack_client(new_tenant("delivery"))
     created = client.create_job(SAMPLE)
     job_id = created["job_id"]
     client.upload(created["upload"], SAMPLE)

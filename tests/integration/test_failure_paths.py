@@ -8,14 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, outputs, require_stack
-
-
-def _client() -> PagewiseClient:
-    require_stack()
-    return PagewiseClient(outputs()["ApiUrl"], local_token("integration-failures"))
+from tests.stack import aws_client, outputs, stack_client
 
 
 def _submit(client: PagewiseClient, tmp_path: Path, name: str, content: bytes) -> str:
@@ -31,7 +25,7 @@ def _wait_final(client: PagewiseClient, job_id: str) -> dict[str, Any]:
 
 
 def test_a_file_that_is_not_a_document_fails_at_ingest(tmp_path: Path) -> None:
-    client = _client()
+    client = stack_client("integration-failures")
     # The policy pins the declared Content-Type, not the bytes: Ingest checks those.
     job_id = _submit(client, tmp_path, "notes.pdf", b"just some text, not a PDF at all\n")
     details = _wait_final(client, job_id)
@@ -43,7 +37,7 @@ def test_a_file_that_is_not_a_document_fails_at_ingest(tmp_path: Path) -> None:
 
 
 def test_a_broken_pdf_fails_in_prepare_with_a_clear_message(tmp_path: Path) -> None:
-    client = _client()
+    client = stack_client("integration-failures")
     job_id = _submit(client, tmp_path, "broken.pdf", b"%PDF-1.7\n" + b"\x00garbage" * 8)
     details = _wait_final(client, job_id)
     assert details["processing_status"] == "failed"
@@ -60,7 +54,7 @@ def test_a_broken_pdf_fails_in_prepare_with_a_clear_message(tmp_path: Path) -> N
 
 def test_an_aborted_execution_marks_the_job_failed_through_eventbridge(tmp_path: Path) -> None:
     """The EventBridge rule and its MarkFailed target, with the event Step Functions sends."""
-    client = _client()
+    client = stack_client("integration-failures")
     never_uploaded = tmp_path / "never-uploaded.pdf"
     never_uploaded.write_bytes(b"%PDF-1.7\n")
     created = client.create_job(never_uploaded)  # no upload, so no execution of its own

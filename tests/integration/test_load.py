@@ -4,17 +4,14 @@ runs twice. The figures (time to drain, failures) are printed for the reliabilit
 from __future__ import annotations
 
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pymupdf
 import pytest
-from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, outputs, require_stack
+from tests.stack import aws_client, new_tenant, outputs, require_stack, stack_client
 
 JOBS = 50
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -32,7 +29,7 @@ def _one_page_pdf(path: Path, number: int) -> Path:
 
 def test_fifty_jobs_at_once_all_complete_exactly_once(tmp_path: Path) -> None:
     require_stack()
-    client = PagewiseClient(outputs()["ApiUrl"], local_token(f"load-{uuid.uuid4().hex[:8]}"))
+    client = stack_client(new_tenant("load"))
     files = [_one_page_pdf(tmp_path / f"doc-{n}.pdf", n) for n in range(JOBS)]
 
     def submit(path: Path) -> str:

@@ -13,9 +13,15 @@ from typing import Any
 
 import pytest
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, function_reconfigured, outputs, physical_id, require_stack
+from tests.stack import (
+    aws_client,
+    function_reconfigured,
+    outputs,
+    physical_id,
+    require_stack,
+    stack_client,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"  # page 1 a text layer, page 2 a scan
@@ -24,7 +30,7 @@ pytestmark = pytest.mark.integration
 
 
 def _run_job(tenant: str) -> tuple[PagewiseClient, str, dict[str, Any]]:
-    client = PagewiseClient(outputs()["ApiUrl"], local_token(tenant))
+    client = stack_client(tenant)
     created = client.create_job(SAMPLE, source_language="es")
     client.upload(created["upload"], SAMPLE)
     return client, created["job_id"], client.wait(created["job_id"], timeout_seconds=240)

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import aws_client, function_reconfigured, outputs, require_stack
+from tests.stack import aws_client, function_reconfigured, outputs, require_stack, stack_client
 from tests.support.hanging_tessdata import hanging_tessdata, release_after_first_hang
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 def _run_job(tenant: str) -> tuple[PagewiseClient, str, dict[str, Any]]:
-    client = PagewiseClient(outputs()["ApiUrl"], local_token(tenant))
+    client = stack_client(tenant)
     created = client.create_job(SAMPLE)
     client.upload(created["upload"], SAMPLE)
     return client, created["job_id"], client.wait(created["job_id"], timeout_seconds=240)

@@ -7,10 +7,8 @@ from typing import Any
 
 import pytest
 import requests
-from pagewise_client.api import PagewiseClient
-from pagewise_client.local import local_token
 
-from tests.stack import outputs, require_stack
+from tests.stack import require_stack, stack_client
 
 CONTENT = b"%PDF-1.4\n" + b"%" * 200
 
@@ -20,7 +18,7 @@ def upload(tmp_path: Path) -> dict[str, Any]:
     require_stack()
     path = tmp_path / "policy.pdf"
     path.write_bytes(CONTENT)
-    client = PagewiseClient(outputs()["ApiUrl"], local_token("integration-policy"))
+    client = stack_client("integration-policy")
     created: dict[str, Any] = client.create_job(path)
     return created["upload"]
 

@@ -1,10 +1,21 @@
-"""Fixtures shared by the core and the document unit tests."""
+"""Fixtures shared by the unit suites: a real MongoDB-wire server (SecantusDB, in memory) and
+moto for S3 and Step Functions (api, logic, data, handlers), and the OCR layer's engine
+(documents, logic)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 from pagewise.documents.ocr.engine import (
     OcrEngine,
     Recognition,
@@ -13,6 +24,80 @@ from pagewise.documents.ocr.engine import (
     shared_engine,
 )
 from pagewise.documents.ocr.raster import Raster
+from pymongo import MongoClient
+from pymongo.database import Database
+
+ROOT = Path(__file__).resolve().parents[2]
+SECANTUS = ROOT / ".venvs" / "secantus" / "bin" / "secantusd-py"
+sys.path.insert(0, str(ROOT / "functions" / "api"))
+
+from pagewise.data.mongo import ensure_indexes  # noqa: E402
+
+BUCKET = "unit-uploads"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def mongo_uri() -> Iterator[str]:
+    if not SECANTUS.exists():
+        pytest.fail("SecantusDB is not installed: run `make setup`")
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(SECANTUS), "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    uri = f"mongodb://127.0.0.1:{port}/?retryWrites=false"
+    client: MongoClient[dict[str, Any]] = MongoClient(uri, serverSelectionTimeoutMS=500)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.admin.command("ping")
+            break
+        except Exception:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("SecantusDB did not start")
+            time.sleep(0.2)
+    client.close()
+    yield uri
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def db(mongo_uri: str) -> Iterator[Database[dict[str, Any]]]:
+    client: MongoClient[dict[str, Any]] = MongoClient(mongo_uri, tz_aware=True)
+    database = client[f"unit_{uuid.uuid4().hex[:12]}"]
+    ensure_indexes(database)
+    yield database
+    client.drop_database(database.name)
+    client.close()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto S3 + Step Functions, with a bucket and a state machine."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
+        arn = boto3.client("stepfunctions").create_state_machine(
+            name="unit-pipeline",
+            definition='{"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}',
+            roleArn="arn:aws:iam::123456789012:role/unit",
+        )["stateMachineArn"]
+        yield {"bucket": BUCKET, "state_machine_arn": arn}
 
 
 class SpyEngine:

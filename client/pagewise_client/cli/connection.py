@@ -77,7 +77,7 @@ def connect(args: argparse.Namespace, environ: Mapping[str, str] | None = None) 
         return Connection(PagewiseClient(api_url, token), _subject(token))
     if not (from_stack or _is_local(api_url)):
         raise CliError(EXIT_AUTH, "no token: pass --token or set PAGEWISE_TOKEN")
-    # The local stack: sign a token as its settings say (README "Local tokens").
+    # The local stack: sign a token as its settings say (docs/api.md, "Local tokens").
     tenant = getattr(args, "tenant", None) or env.get("PAGEWISE_TENANT") or DEFAULT_TENANT
     return Connection(PagewiseClient(api_url, local_token(tenant)), tenant)
 

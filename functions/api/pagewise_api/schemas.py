@@ -29,7 +29,7 @@ class CreateJobBody(BaseModel):
         default=None,
         max_length=2048,
         description="Called once the job is completed or failed: a signed JSON POST (see "
-        "README, Notifications). https only; private and link-local addresses are refused.",
+        "docs/notifications.md). https only; private and link-local addresses are refused.",
     )
     glossary: str | None = Field(
         default=None,

@@ -12,7 +12,7 @@ from pagewise.logic.ingest import accept_upload, parse_upload_key
 from pagewise.models import JobStatus
 from pymongo.database import Database
 
-from .builders import a_job
+from tests.unit.builders import a_job
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
 

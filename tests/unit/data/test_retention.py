@@ -19,15 +19,20 @@ from pagewise.data.mongo import ca_bundle_file, client_options, ensure_indexes
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
-from pagewise.data.workflow import Workflow
 from pagewise.logic.jobs import JobService
 from pagewise.logic.pipeline import Pipeline
 from pagewise.models import JobStatus
-from pagewise.settings import ApiSettings, JwtSettings, PipelineSettings
+from pagewise.settings import PipelineSettings
 from pagewise_api.main import create_app
 from pymongo.database import Database
 
-from .builders import AUDIENCE, ISSUER, SECRET, a_job, a_token
+from tests.unit.builders import (
+    a_job,
+    a_job_service,
+    a_token,
+    api_settings,
+    hs256_settings,
+)
 
 RETAINED = ("original_files", "page_results", "ai_extracted_content")
 DOCDB = "mongodb://u:p@pw.cluster-abc.us-east-1.docdb.amazonaws.com:27017/"
@@ -133,33 +138,8 @@ def test_a_job_its_pages_and_its_result_expire_together(
 def api_with_retention(
     db: Database[dict[str, Any]], aws: dict[str, str]
 ) -> Iterator[tuple[TestClient, JobService]]:
-    settings = ApiSettings.model_validate(
-        {
-            "MONGODB_URI": "mongodb://unused",
-            "UPLOADS_BUCKET": aws["bucket"],
-            "STATE_MACHINE_ARN": aws["state_machine_arn"],
-        }
-    )
-    jwt_settings = JwtSettings.model_validate(
-        {
-            "JWT_ALGORITHMS": "HS256",
-            "JWT_SECRET": SECRET,
-            "JWT_ISSUER": ISSUER,
-            "JWT_AUDIENCE": AUDIENCE,
-        }
-    )
-    service = JobService(
-        jobs=JobRepository(db),
-        pages=PageRepository(db),
-        results=ResultRepository(db),
-        store=DocumentStore(aws["bucket"]),
-        workflow=Workflow(aws["state_machine_arn"]),
-        upload_max_bytes=1_000_000,
-        upload_expiry_seconds=900,
-        download_expiry_seconds=60,
-        retention_days=7,
-    )
-    with TestClient(create_app(settings, jwt_settings, service)) as client:
+    service = a_job_service(db, aws, upload_max_bytes=1_000_000, retention_days=7)
+    with TestClient(create_app(api_settings(aws), hs256_settings(), service)) as client:
         yield client, service
 
 

@@ -20,9 +20,8 @@ from pagewise.models import JobStatus
 from pagewise.settings import PipelineSettings
 from pymongo.database import Database
 
+from tests.unit.builders import a_job
 from tests.unit.conftest import SpyEngine
-
-from .builders import a_job
 
 EngineCalls = tuple[SpyEngine, Callable[[], list[str]]]
 

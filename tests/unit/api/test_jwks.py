@@ -25,7 +25,7 @@ from pagewise_api.auth import (
 )
 from pydantic import ValidationError
 
-from .builders import AUDIENCE, ISSUER, a_token
+from tests.unit.builders import AUDIENCE, ISSUER, a_token
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())

@@ -17,7 +17,7 @@ from pagewise.models import JobStatus
 from pagewise.settings import PipelineSettings
 from pymongo.database import Database
 
-from .builders import a_job
+from tests.unit.builders import a_job
 
 
 def _cause(error_type: str, message: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAM = ROOT / ".venvs" / "sam" / "bin" / "sam"
 SAM_PYTHON = ROOT / ".venvs" / "sam" / "bin" / "python"
 ASL = ROOT / "statemachine" / "pipeline.asl.json"

@@ -16,7 +16,7 @@ import tesserocr
 from scripts.aws_check import artefacts, elf, imports, sizes
 from scripts.aws_check.artefacts import Artefacts, Function, Layer
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # Debian 12's libarchive asks for GLIBC_2.36 (AWS's python3.13 runtime has 2.34).
 DEBIAN_LIBARCHIVE = Path("/usr/lib/x86_64-linux-gnu/libarchive.so.13")
 WHEEL = Path(tesserocr.__file__).resolve().parent  # the manylinux_2_28 wheel's package

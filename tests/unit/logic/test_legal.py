@@ -11,23 +11,42 @@ from typing import Any
 import pymupdf
 import pytest
 from fastapi.testclient import TestClient
+from pagewise.data.glossaries import GlossaryRepository
 from pagewise.data.jobs import JobRepository
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
+from pagewise.data.usage import UsageRepository
 from pagewise.documents.glossary import Glossary, GlossaryEntry
 from pagewise.documents.llm import LlmConfig
 from pagewise.logic.errors import JobFailed
+from pagewise.logic.glossaries import GlossaryService
 from pagewise.logic.pipeline import Pipeline
 from pagewise.logic.results import result_page
+from pagewise.logic.usage import UsageService
 from pagewise.models import JobStatus
 from pagewise.settings import PipelineSettings
+from pagewise_api.main import create_app
 from pymongo.database import Database
 
 from tests.support.fake_openai import FakeOpenAI
+from tests.unit.api.test_api import _auth, _create
+from tests.unit.builders import a_job, a_job_service, a_token, api_settings, hs256_settings
 
-from .builders import a_job, a_token
-from .test_api import _auth, _create
+
+@pytest.fixture
+def api(db: Database[dict[str, Any]], aws: dict[str, str]) -> Iterator[TestClient]:
+    """The API with the glossaries and usage services on the unit tests' MongoDB."""
+    app = create_app(
+        api_settings(aws, MAX_REQUEST_BYTES="200000"),
+        hs256_settings(),
+        a_job_service(db, aws, upload_max_bytes=1_000_000),
+        GlossaryService(GlossaryRepository(db)),
+        UsageService(UsageRepository(db)),
+    )
+    with TestClient(app) as client:
+        yield client
+
 
 GLOSSARY_CSV = "source,target,note\narrendatario,lessee,\nfianza legal,statutory deposit,LAU\n"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,9 +13,27 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from pagewise.data.jobs import JobRepository
+from pagewise_api.main import create_app
 from pymongo.database import Database
 
-from .builders import AUDIENCE, ISSUER, MAX_BYTES, a_token
+from tests.unit.builders import (
+    AUDIENCE,
+    ISSUER,
+    a_job_service,
+    a_token,
+    api_settings,
+    hs256_settings,
+)
+
+MAX_BYTES = 1_000_000
+
+
+@pytest.fixture
+def api(db: Database[dict[str, Any]], aws: dict[str, str]) -> Iterator[TestClient]:
+    settings = api_settings(aws, UPLOAD_MAX_BYTES=str(MAX_BYTES), MAX_REQUEST_BYTES="200000")
+    service = a_job_service(db, aws, upload_max_bytes=MAX_BYTES)
+    with TestClient(create_app(settings, hs256_settings(), service)) as client:
+        yield client
 
 
 def _auth(token: str) -> dict[str, str]:

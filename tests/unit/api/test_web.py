@@ -14,21 +14,20 @@ from typing import Any
 import jwt
 import pytest
 from fastapi.testclient import TestClient
-from pagewise.data.jobs import JobRepository
-from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository
-from pagewise.data.storage import DocumentStore
-from pagewise.data.workflow import Workflow
-from pagewise.logic.jobs import JobService
-from pagewise.settings import ApiSettings, JwtSettings
 from pagewise_api.main import create_app
 from pymongo.database import Database
 
-from .builders import AUDIENCE, ISSUER, SECRET
+from tests.unit.builders import (
+    AUDIENCE,
+    ISSUER,
+    SECRET,
+    a_job_service,
+    api_settings,
+    hs256_settings,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 WEB = ROOT / "functions" / "api" / "pagewise_api" / "web"
-HS256 = {"JWT_ALGORITHMS": "HS256", "JWT_SECRET": SECRET, "JWT_ISSUER": ISSUER}
 AppFactory = Callable[..., TestClient]
 
 
@@ -37,27 +36,11 @@ def make_api(db: Database[dict[str, Any]], aws: dict[str, str]) -> Iterator[AppF
     clients: list[TestClient] = []
 
     def build(dev_tokens: str | None = None, jwt: dict[str, str] | None = None) -> TestClient:
-        environment = {
-            "MONGODB_URI": "mongodb://unused",
-            "UPLOADS_BUCKET": aws["bucket"],
-            "STATE_MACHINE_ARN": aws["state_machine_arn"],
-        }
-        if dev_tokens is not None:
-            environment["LOCAL_DEV_TOKENS"] = dev_tokens
-        service = JobService(
-            jobs=JobRepository(db),
-            pages=PageRepository(db),
-            results=ResultRepository(db),
-            store=DocumentStore(aws["bucket"]),
-            workflow=Workflow(aws["state_machine_arn"]),
-            upload_max_bytes=1000,
-            upload_expiry_seconds=900,
-            download_expiry_seconds=60,
-        )
+        environment = {} if dev_tokens is None else {"LOCAL_DEV_TOKENS": dev_tokens}
         app = create_app(
-            ApiSettings.model_validate(environment),
-            JwtSettings.model_validate({**HS256, "JWT_AUDIENCE": AUDIENCE, **(jwt or {})}),
-            service,
+            api_settings(aws, **environment),
+            hs256_settings(**(jwt or {})),
+            a_job_service(db, aws, upload_max_bytes=1000),
         )
         client = TestClient(app)
         clients.append(client)

@@ -28,7 +28,7 @@ from pagewise.models import ErrorCode, JobStatus
 from pagewise.settings import PipelineSettings
 from pymongo.database import Database
 
-from .builders import a_job
+from tests.unit.builders import a_job
 
 ROOT = Path(__file__).resolve().parents[3]
 EVENTS = ROOT / "events"

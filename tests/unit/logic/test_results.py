@@ -23,11 +23,11 @@ from pagewise.logic.results import (
     result_page,
 )
 from pagewise.models import JobStatus
-from pagewise.settings import ApiSettings, JwtSettings, PipelineSettings
+from pagewise.settings import PipelineSettings
 from pagewise_api.main import create_app
 from pymongo.database import Database
 
-from .builders import AUDIENCE, ISSUER, SECRET, a_job, a_token
+from tests.unit.builders import a_job, a_token, api_settings, hs256_settings
 
 PAGES = 5
 
@@ -143,19 +143,8 @@ def test_a_longer_document_comes_in_slices(
 def test_the_route_links_the_next_slice(
     finished: str, service: JobService, aws: dict[str, str]
 ) -> None:
-    settings = ApiSettings.model_validate(
-        {
-            "MONGODB_URI": "mongodb://unused",
-            "UPLOADS_BUCKET": aws["bucket"],
-            "STATE_MACHINE_ARN": aws["state_machine_arn"],
-        }
-    )
-    jwt_settings = JwtSettings.model_validate(
-        {"JWT_ALGORITHMS": "HS256", "JWT_SECRET": SECRET, "JWT_ISSUER": ISSUER,
-         "JWT_AUDIENCE": AUDIENCE}
-    )  # fmt: skip
     headers = {"Authorization": f"Bearer {a_token('alice')}"}
-    with TestClient(create_app(settings, jwt_settings, service)) as client:
+    with TestClient(create_app(api_settings(aws), hs256_settings(), service)) as client:
         first = client.get(f"/api/v1/jobs/{finished}/result?page_size=3", headers=headers)
         assert first.status_code == 200, first.text
         body = first.json()

@@ -10,7 +10,7 @@ from pagewise.data.pages import PageRepository
 from pagewise.models import STATUS_ORDER, JobStatus
 from pymongo.database import Database
 
-from .builders import a_job
+from tests.unit.builders import a_job
 
 
 def test_a_job_moves_forward_through_every_status_in_order(db: Database[dict[str, Any]]) -> None:

@@ -54,7 +54,7 @@ from pagewise.logic.notifications import (
 from pagewise.models import ErrorCode, Job, JobStatus
 from pymongo.database import Database
 
-from .builders import a_job
+from tests.unit.builders import a_job
 
 SECRET = "whsec-unit"
 API_URL = "https://api.example.com/prod"
