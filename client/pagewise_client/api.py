@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import requests
 
@@ -177,17 +178,33 @@ class PagewiseClient:
                 raise TimeoutError(f"job {job_id} still {seen[0]} after {timeout_seconds}s")
             time.sleep(interval)
 
-    def download(self, job_id: str, target: Path) -> Path:
+    def download(self, job_id: str, target: Path, variant: str = "report") -> Path:
+        """Save one output (``report``, ``overlay``, ``searchable`` or ``docx``) to ``target``;
+        a folder ``target`` gets the file name the server gives (Content-Disposition)."""
         response = requests.get(
             self._job_url(job_id, "/download"),
+            params={"variant": variant},
             headers=self._headers(),
             timeout=self.timeout,
             allow_redirects=False,
         )
         if response.status_code != 307:
             raise ApiError(response.status_code, response.text)
-        pdf = requests.get(response.headers["Location"], timeout=120)
-        self._check(pdf)
+        output = requests.get(response.headers["Location"], timeout=120)
+        self._check(output)
+        if target.is_dir():
+            name = file_name(output.headers.get("Content-Disposition", ""))
+            target = target / (name or f"{job_id}_{variant}")
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(pdf.content)
+        target.write_bytes(output.content)
         return target
+
+
+def file_name(disposition: str) -> str | None:
+    """The file name of a Content-Disposition (RFC 6266: ``filename*`` wins), without any
+    folder part."""
+    extended = re.search(r"filename\*=UTF-8''([^;]+)", disposition, re.IGNORECASE)
+    plain = re.search(r'filename="([^"]*)"', disposition)
+    name = unquote(extended.group(1)) if extended else plain.group(1) if plain else ""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name if name not in ("", ".", "..") else None

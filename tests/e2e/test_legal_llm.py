@@ -206,7 +206,8 @@ def test_a_sentence_across_the_break_is_translated_once_with_its_first_page(
     assert all(fact["verified"] for fact in cited["facts"] if fact["category"] == "dates")
     # The estimate was made before translation, and usage was recorded.
     estimate = final["details"]["cost_estimate"]
-    assert estimate["model"] == "fake-model" and estimate["llm_calls"] == 3
+    # Each page, each page's blocks (the overlay), the summary.
+    assert estimate["model"] == "fake-model" and estimate["llm_calls"] == 5
     assert final["details"]["usage"]["cost"] > 0
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pymupdf
 import pytest
+import requests
 from pagewise_client.api import PagewiseClient
 
 from tests.stack import (
@@ -141,6 +142,13 @@ def test_a_mixed_document_is_translated_and_summarised(llm: FakeOpenAI, tmp_path
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
     # The key never reaches a stored result.
     assert "sk-test-not-a-real-key" not in str(result)
+    # The overlay: the born-digital page's blocks, translated by the LLM block by block.
+    overlay_url = next(o["download_url"] for o in result["outputs"] if o["variant"] == "overlay")
+    with pymupdf.open(stream=requests.get(overlay_url, timeout=60).content) as overlay:
+        first = " ".join(overlay[0].get_text().split())
+        assert "LEGAL EN: CONTRATO DE ARRENDAMIENTO" in first and "Apertium" not in first
+    schemas = [r["body"].get("response_format", {}).get("json_schema", {}) for r in llm.requests]
+    assert any(schema.get("name") == "page_blocks" for schema in schemas)
 
 
 def test_throttling_and_server_errors_are_retried_until_the_llm_answers(

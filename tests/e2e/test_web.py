@@ -158,13 +158,33 @@ def test_a_document_from_upload_to_download(page: Page) -> None:
     pdf = Path(download.path()).read_bytes()
     assert pdf.startswith(b"%PDF"), pdf[:40]
 
+    # The other outputs, and each page's source beside its overlay, lazy-loaded.
+    with page.expect_download() as overlay_info:
+        page.get_by_role("button", name="Download the overlay PDF (English in place)").click()
+    assert overlay_info.value.suggested_filename == "contrato-2-paginas_overlay.pdf"
+    expect(page.get_by_role("button", name="Download the Word document")).to_be_visible()
+    expect(page.get_by_role("button", name="Download the searchable original")).to_be_visible()
+    images = page.locator("#page-list .preview-pair img")
+    expect(images).to_have_count(4)
+    assert images.evaluate_all("imgs => imgs.map(i => i.loading)") == ["lazy"] * 4
+    first_pair = page.locator("#page-list .preview-pair").first
+    first_pair.scroll_into_view_if_needed()
+    expect(page.get_by_role("img", name="Page 1, english in place")).to_be_visible()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#page-list .preview-pair img')].slice(0, 2)"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    pair_shot = ARTIFACTS / "web-previews.png"
+    first_pair.screenshot(path=str(pair_shot))
+    assert pair_shot.stat().st_size > 10_000
+
     # Phone width: nothing wider than the screen.
     page.set_viewport_size(PHONE)
     page.wait_for_timeout(200)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone = _screenshot(page, "web-finished-phone.png")
     print(f"\nweb e2e: {time.monotonic() - started:.1f}s; screenshots in {shot.parent}: ", end="")
-    print(", ".join(path.name for path in (shot, phone)), "and web-running.png")
+    print(", ".join(path.name for path in (shot, phone, pair_shot)), "and web-running.png")
 
 
 @pytest.mark.timeout(180)

@@ -21,7 +21,9 @@ Endpoints:
   text is what the prompt carries between ``<page>`` and ``</page>`` (or the whole last user
   message). Any other request (a summary) gets ``"SUMMARY(<tag>): <first words>"``, where
   ``<tag>`` is ``document``, ``part`` or ``summaries`` (the tag around the text in the prompt,
-  or ``text``). ``usage`` counts about 4 characters per token.
+  or ``text``). A per-block translation (the blocks as JSON between ``<blocks>`` and
+  ``</blocks>``) gets ``{"blocks": [{"id": ..., "legal_english": "LEGAL EN: <text>"}]}``.
+  ``usage`` counts about 4 characters per token.
   Issue 17: a page translation applies the glossary lines of its prompt (``- source → target``:
   each source term, any case, becomes the target term in the echoed text) except the terms
   told to be missed (``miss_glossary``); a JSON request whose text is a ``<document>`` (the
@@ -65,6 +67,7 @@ from typing import Any
 Fault = int | str | dict[str, Any]
 
 _TAG = re.compile(r"<(page|document|part|summaries)>\n?(.*?)\n?</\1>", re.DOTALL)
+_BLOCKS = re.compile(r"<blocks>\n?(.*?)\n?</blocks>", re.DOTALL)
 _SPANISH_HINTS = re.compile(r"[ñáéíóú¿¡]|\b(el|la|los|las|del|que|por|para)\b", re.IGNORECASE)
 _SUMMARY_WORDS = 12
 _GLOSSARY_LINE = re.compile(r"^- (.+?) → (.+?)(?: \(.*\))?$", re.MULTILINE)
@@ -255,6 +258,8 @@ class FakeOpenAI:
         messages = body.get("messages") or []
         json_output = bool(body.get("response_format"))
         content, tag = self._content(messages, json_output)
+        if _BLOCKS.search(str(messages[1].get("content") if len(messages) > 1 else "")):
+            content, tag = self._blocks(messages), "blocks"
         finish_reason = "stop"
         refusal = None
         kind = spec.get("kind")
@@ -312,6 +317,14 @@ class FakeOpenAI:
         if (status == 429 or status >= 500) and self._retry_after_ms is not None:
             out_headers.setdefault("retry-after-ms", f"{self._retry_after_ms:g}")
         return status, out_headers, {"error": error}
+
+    @staticmethod
+    def _blocks(messages: list[dict[str, Any]]) -> str:
+        """A per-block translation: each block sent comes back as "LEGAL EN: <text>"."""
+        match = _BLOCKS.search(str(messages[1].get("content") or ""))
+        blocks = json.loads(match.group(1)) if match else []
+        answer = [{"id": b["id"], "legal_english": f"LEGAL EN: {b['text']}"} for b in blocks]
+        return json.dumps({"blocks": answer}, ensure_ascii=False)
 
     def _content(self, messages: list[dict[str, Any]], json_output: bool) -> tuple[str, str]:
         user_texts = [str(m.get("content") or "") for m in messages if m.get("role") == "user"]

@@ -37,13 +37,24 @@ def output_dir(out: Path) -> Path:
     return out
 
 
+# What `download --variant` offers (the API's ?variant=), and "all" for every one.
+VARIANTS = ("report", "overlay", "searchable", "docx")
+
+
 def download_pdf(
-    connection: Connection, job_id: str, details: Mapping[str, Any], out: Path
+    connection: Connection,
+    job_id: str,
+    details: Mapping[str, Any],
+    out: Path,
+    variant: str = "report",
 ) -> Path:
+    """One output into folder ``out``: the report as <stem>_translated.pdf, the others under
+    the name the server gives."""
     stem = Path(str(details.get("file_name") or "")).stem or job_id
-    target = output_dir(out) / f"{stem}_translated.pdf"
+    folder = output_dir(out)
+    target = folder / f"{stem}_translated.pdf" if variant == "report" else folder
     try:
-        return call(connection, lambda: connection.client.download(job_id, target), job_id)
+        return call(connection, lambda: connection.client.download(job_id, target, variant), job_id)
     except OSError as error:
         raise CliError(EXIT_USAGE, f"cannot write {target}: {error.strerror}") from error
 
@@ -92,8 +103,9 @@ def cmd_download(args: argparse.Namespace, connection: Connection) -> int:
             f"job {args.job} is not finished yet ({state}, {read}/{total or '?'} pages read, "
             f"{translated} translated); wait with: pagewise status {args.job}",
         )
-    target = download_pdf(connection, args.job, details, args.out)
-    print(target.resolve())
+    variants = VARIANTS if args.variant == "all" else (args.variant,)
+    for variant in variants:
+        print(download_pdf(connection, args.job, details, args.out, variant).resolve())
     return EXIT_OK
 
 

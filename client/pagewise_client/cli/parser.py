@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from pagewise_client.cli.errors import EXIT_CODES
-from pagewise_client.cli.jobs import cmd_download, cmd_list, cmd_status
+from pagewise_client.cli.jobs import VARIANTS, cmd_download, cmd_list, cmd_status
 from pagewise_client.cli.legal import cmd_glossary, cmd_usage
 from pagewise_client.cli.submit import cmd_submit
 from pagewise_client.cli.trace import cmd_trace
@@ -128,9 +128,16 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="the API's answer, as JSON")
     status.set_defaults(handler=cmd_status)
 
-    download = command("download", "download a completed job's translated PDF")
+    download = command("download", "download a completed job's translated PDF or other output")
     download.add_argument("job", help="the job id")
     download.add_argument("--out", type=Path, default=Path("."), help="folder (default: .)")
+    download.add_argument(
+        "--variant",
+        choices=[*VARIANTS, "all"],
+        default="report",
+        help="report: the translated PDF (default); overlay: each page with the English in "
+        "place; searchable: the original with an invisible text layer; docx: Word; all: each",
+    )
     download.set_defaults(handler=cmd_download)
 
     listing = command("list", "your jobs, newest first")

@@ -57,7 +57,8 @@ def _content_security_policy(page: bytes) -> str:
             "default-src 'self'",
             f"script-src 'self' {hashes}".strip(),
             "style-src 'self'",
-            "img-src 'self' data:",
+            # The page previews are presigned S3 GETs: https in AWS, the same origin locally.
+            "img-src 'self' data: https:",
             # The upload goes straight to S3: https in AWS; the local stack's S3 is the same
             # origin as its API Gateway (http://127.0.0.1:4566).
             "connect-src 'self' https:",

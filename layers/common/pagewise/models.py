@@ -129,6 +129,9 @@ class Job(BaseModel):
     pages_translated: int = 0
     total_pages: int | None = None
     output_pdf_path: str | None = None
+    # Every output Render wrote, by variant (pagewise.variants): report, overlay, searchable,
+    # docx; the report's key is output_pdf_path too.
+    output_keys: dict[str, str] = Field(default_factory=dict)
     error_code: str | None = None
     error_message: str | None = None
     summary: str | None = None
@@ -215,6 +218,9 @@ class PageResult(PageReport):
     """One page of a job, written by OcrPage and TranslatePage (one document per page)."""
 
     job_id: str
+    # The per-block translation for the overlay (documents/block_translation.py).
+    block_prompt_tokens: int = 0
+    block_completion_tokens: int = 0
 
 
 class TokenCount(BaseModel):
@@ -234,6 +240,33 @@ class LlmUsage(BaseModel):
     total_tokens: int
     # USD, from the model's configured price per million tokens; None when it has none.
     cost: float | None = None
+
+
+class OutputFile(BaseModel):
+    """One downloadable output (pagewise.variants) as Render stored it."""
+
+    key: str
+    file_name: str
+    content_type: str
+
+
+class PagePreview(BaseModel):
+    """The PNG previews of one page: the source and the overlay."""
+
+    page: int
+    source_key: str
+    overlay_key: str
+
+
+class PageOverflow(BaseModel):
+    page: int
+    blocks: int  # blocks whose translation continues in a note
+
+
+class OverlayReport(BaseModel):
+    overflowed_blocks: list[PageOverflow]
+    overflowed_total: int
+    appendix_pages: int
 
 
 class PageResultsRef(BaseModel):
@@ -262,6 +295,12 @@ class JobResult(BaseModel):
     ai_report_key: str
     llm_usage: LlmUsage
     created_at: datetime
+    # The outputs beside the report (overlay, searchable, docx), by variant, the report too;
+    # the page previews; the overlay's overflow; the seconds each output took to render.
+    outputs: dict[str, OutputFile] = Field(default_factory=dict)
+    previews: list[PagePreview] = Field(default_factory=list)
+    overlay: OverlayReport | None = None
+    render_seconds: dict[str, float] = Field(default_factory=dict)
     # The job's: the result goes with it (TTL index, RetentionDays); None keeps it.
     expires_at: datetime | None = None
     # -- legal reader (issue 17) --

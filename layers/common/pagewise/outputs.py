@@ -42,6 +42,8 @@ class PageTranslated(PagePointer):
     provider: str
     prompt_tokens: int
     completion_tokens: int
+    # Blocks translated one by one for the overlay (0: the page has no layout).
+    blocks: int = 0
 
 
 class Summarised(JobPointer):

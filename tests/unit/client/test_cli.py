@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import jwt
 import pytest
@@ -198,7 +198,13 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                     self._send(204, b"", {})
                 return
             if url.path.startswith("/files/"):
-                self._send(200, PDF, {"Content-Type": "application/pdf"})
+                variant = url.path.rsplit(".", 1)[-1]
+                if variant == "pdf":
+                    self._send(200, PDF, {"Content-Type": "application/pdf"})
+                else:  # another variant: named by the server (RFC 6266), folders stripped
+                    name = quote(f"../año_{variant}.out")
+                    disposition = f"attachment; filename=\"a_o.out\"; filename*=UTF-8''{name}"
+                    self._send(200, variant.encode(), {"Content-Disposition": disposition})
                 return
             tenant = _tenant(self.headers.get("Authorization"))
             if tenant is None:
@@ -235,7 +241,9 @@ def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                     },
                 )
             elif suffix == "download":
-                self._send(307, b"", {"Location": f"{api.base}/files/{job.job_id}.pdf"})
+                variant = parse_qs(url.query).get("variant", ["report"])[0]
+                extension = "pdf" if variant == "report" else variant
+                self._send(307, b"", {"Location": f"{api.base}/files/{job.job_id}.{extension}"})
             elif suffix == "history":
                 if job.final[0] == "awaiting_upload":
                     self._send(
@@ -527,6 +535,19 @@ def test_download_writes_the_pdf_and_prints_its_path(
     target = tmp_path / "pdfs" / "escrito_translated.pdf"  # no directories from the name
     assert capsys.readouterr().out.strip() == str(target.resolve())
     assert target.read_bytes() == PDF
+
+
+def test_download_every_variant(
+    api: FakeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.add("job-done", file_name="escrito.pdf")
+    assert run("download", "job-done", "--variant", "all", "--out", str(tmp_path)) == EXIT_OK
+    printed = capsys.readouterr().out.split()
+    names = ["escrito_translated.pdf", "año_overlay.out", "año_searchable.out", "año_docx.out"]
+    assert printed == [str((tmp_path / name).resolve()) for name in names]
+    assert (tmp_path / "año_docx.out").read_bytes() == b"docx"
+    assert run("download", "job-done", "--variant", "overlay", "--out", str(tmp_path)) == EXIT_OK
+    assert run("download", "job-done", "--variant", "html") == EXIT_USAGE
 
 
 def test_download_of_an_unfinished_or_failed_job(

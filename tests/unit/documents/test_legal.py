@@ -269,7 +269,9 @@ def test_the_estimate_counts_every_call_and_prices_it() -> None:
     texts = ["a" * 3000, "", "b" * 300]
     price = ModelPrice(input=1.0, output=2.0)
     estimate = estimate_job(texts, model="m", prices={"m": price})
-    assert estimate.llm_calls == 3  # two pages with text and the summary
+    # Two pages with text, each also block by block (the overlay), and the summary.
+    assert estimate.llm_calls == 5
+    assert estimate_job(texts, model="m", prices={"m": price}, per_block=False).llm_calls == 3
     assert estimate.prompt_tokens > 1100 and estimate.completion_tokens > 2 * 1100
     expected = (estimate.prompt_tokens * 1.0 + estimate.completion_tokens * 2.0) / 1e6
     assert estimate.cost == pytest.approx(expected)

@@ -1,10 +1,11 @@
-"""What a finished job produced: the translated PDF (a redirect to S3) and the result."""
+"""What a finished job produced: each output (a redirect to S3) and the result."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import RedirectResponse
 from pagewise.logic.results import MAX_RESULT_PAGE_SIZE, RESULT_PAGE_SIZE, ResultResponse
+from pagewise.variants import DEFAULT_VARIANT, Variant
 
 from pagewise_api.dependencies import JobServiceDep, OwnedJob
 from pagewise_api.errors import ERROR_RESPONSES
@@ -14,10 +15,15 @@ router = APIRouter(prefix=f"{API}/jobs/{{job_id}}", responses=ERROR_RESPONSES)
 
 
 @router.get("/download", status_code=307)
-def download(job: OwnedJob, job_service: JobServiceDep) -> RedirectResponse:
-    url = job_service.download_url(job)
+def download(
+    job: OwnedJob, job_service: JobServiceDep, variant: Variant = DEFAULT_VARIANT
+) -> RedirectResponse:
+    """A redirect to a short-lived GET of one output: report (default, the translated PDF),
+    overlay, searchable or docx, with its content type and file name."""
+    url = job_service.download_url(job, variant)
     if url is None:
-        raise HTTPException(status_code=404, detail="The translated PDF is not ready.")
+        what = "translated PDF" if variant == DEFAULT_VARIANT else f"{variant} output"
+        raise HTTPException(status_code=404, detail=f"The {what} is not ready.")
     return RedirectResponse(url, status_code=307)
 
 

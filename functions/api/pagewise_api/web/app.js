@@ -342,6 +342,7 @@ async function poll(generation) {
       while (result.next_page_from) {
         const more = await api(`api/v1/jobs/${job.id}/result?page_from=${result.next_page_from}`);
         result.page_results.push(...more.page_results);
+        result.previews = (result.previews || []).concat(more.previews || []);
         result.next_page_from = more.next_page_from;
       }
       job.result = result;
@@ -403,6 +404,7 @@ function renderJob(status, result) {
   else $("job-error").hidden = true;
 
   $("job-actions").hidden = !(name === "completed" && status.download_url);
+  renderDownloads(result);
 
   const summary = (result && result.summary) || details.summary;
   $("job-summary").hidden = !summary;
@@ -479,6 +481,52 @@ function pageMarks(page) {
   return marks;
 }
 
+// The other outputs of a finished job (GET .../download?variant=...), as /result lists them.
+const VARIANT_LABELS = {
+  overlay: "Download the overlay PDF (English in place)",
+  searchable: "Download the searchable original",
+  docx: "Download the Word document",
+};
+
+function renderDownloads(result) {
+  const holder = $("other-downloads");
+  const outputs = result && Array.isArray(result.outputs) ? result.outputs : [];
+  const offered = outputs.filter((output) => VARIANT_LABELS[output.variant]);
+  const key = offered.map((output) => output.variant).join(",");
+  if (holder.dataset.key === key) return;
+  holder.dataset.key = key;
+  holder.replaceChildren(
+    ...offered.map((output) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary";
+      button.dataset.variant = output.variant;
+      button.textContent = VARIANT_LABELS[output.variant];
+      button.addEventListener("click", () => downloadVariant(output.variant, button));
+      return button;
+    }),
+  );
+}
+
+function previewPair(number, preview) {
+  // The page's source and its overlay side by side; the browser loads them when scrolled to.
+  const pair = document.createElement("div");
+  pair.className = "preview-pair";
+  for (const [kind, label] of [["source", "Original"], ["overlay", "English in place"]]) {
+    const figure = document.createElement("figure");
+    const image = document.createElement("img");
+    image.loading = "lazy"; // before src, or the browser starts loading at once
+    image.decoding = "async";
+    image.alt = `Page ${number}, ${label.toLowerCase()}`;
+    image.src = preview[`${kind}_url`];
+    const caption = document.createElement("figcaption");
+    caption.textContent = label;
+    figure.append(image, caption);
+    pair.append(figure);
+  }
+  return pair;
+}
+
 function renderPages(details, result) {
   const list = $("page-list");
   const pages = result && Array.isArray(result.page_results) ? result.page_results : null;
@@ -490,6 +538,7 @@ function renderPages(details, result) {
   state.job.pagesKey = key;
   const items = [];
   if (pages) {
+    const previews = new Map(((result && result.previews) || []).map((preview) => [preview.page, preview]));
     for (const page of pages) {
       const item = document.createElement("li");
       const head = document.createElement("div");
@@ -521,6 +570,7 @@ function renderPages(details, result) {
         line.textContent = mark;
         item.append(line);
       }
+      if (previews.has(page.page)) item.append(previewPair(page.page, previews.get(page.page)));
       if (page.plain_english) item.append(textBlock(`Plain English, page ${page.page}`, page.plain_english));
       if (page.legal_english) item.append(textBlock(`Legal English, page ${page.page}`, page.legal_english));
       if (page.ocr_text) item.append(textBlock(`Source text, page ${page.page}`, page.ocr_text));
@@ -557,18 +607,37 @@ async function download() {
     // A fresh link each time: the presigned URL is short-lived.
     const status = await api(`api/v1/jobs/${state.job.id}`);
     if (!status.download_url) throw new ApiError(404, "not_ready", "The translated PDF is not ready.");
-    const link = document.createElement("a");
-    link.href = status.download_url;
-    link.download = "";
-    link.rel = "noopener";
-    document.body.append(link);
-    link.click();
-    link.remove();
+    clickLink(status.download_url);
   } catch (error) {
     showJobError(error.code || "download_failed", error.message);
   } finally {
     button.disabled = false;
   }
+}
+
+async function downloadVariant(variant, button) {
+  button.disabled = true;
+  try {
+    // Fresh links each time: the presigned URLs are short-lived.
+    const result = await api(`api/v1/jobs/${state.job.id}/result`);
+    const output = (result.outputs || []).find((candidate) => candidate.variant === variant);
+    if (!output || !output.download_url) throw new ApiError(404, "not_ready", `The ${variant} output is not ready.`);
+    clickLink(output.download_url);
+  } catch (error) {
+    showJobError(error.code || "download_failed", error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function clickLink(url) {
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = "";
+  link.rel = "noopener";
+  document.body.append(link);
+  link.click();
+  link.remove();
 }
 
 // -- the list of jobs ------------------------------------------------------------------------

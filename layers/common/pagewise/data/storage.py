@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
@@ -51,17 +52,31 @@ class DocumentStore:
         )
         return PresignedUpload(url=post["url"], fields=dict(post["fields"]))
 
-    def presigned_download(self, key: str, file_name: str, expires_in: int) -> str:
-        safe_name = file_name.replace('"', "")
+    def presigned_download(
+        self, key: str, file_name: str, expires_in: int, content_type: str = "application/pdf"
+    ) -> str:
+        """A GET that downloads as ``file_name`` (RFC 6266: an ASCII ``filename`` and the
+        UTF-8 ``filename*``) with ``content_type``."""
+        ascii_name = (
+            file_name.encode("ascii", "replace").decode().replace('"', "").replace("?", "_")
+        )
+        disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
         url: str = self._s3.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.bucket,
                 "Key": key,
-                "ResponseContentDisposition": f'attachment; filename="{safe_name}"',
-                "ResponseContentType": "application/pdf",
+                "ResponseContentDisposition": disposition,
+                "ResponseContentType": content_type,
             },
             ExpiresIn=expires_in,
+        )
+        return url
+
+    def presigned_view(self, key: str, expires_in: int) -> str:
+        """A GET shown in place (an <img> source), with the stored content type."""
+        url: str = self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
         )
         return url
 

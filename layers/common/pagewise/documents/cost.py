@@ -6,6 +6,8 @@ overestimates English and accented Latin text), for each call the pipeline will 
 * each page with text: the translation prompt (instructions, the page's text with what the
   plan added to it, its glossary lines) in; both translations and the JSON around them out
   (:data:`OUTPUT_PER_INPUT` of the page text's tokens each, so about twice the text);
+* each page with text, again block by block for the overlay (issue 13's per-block
+  translation): the page's own text as JSON blocks in, their legal English out;
 * the summary: every page's source text and the instructions in, its answer out
   (``summary_output_tokens``).
 
@@ -78,9 +80,11 @@ def estimate_job(
     extra_prompt_per_page: Sequence[str] = (),
     summary_output_tokens: int = 1_000,
     source_texts: Sequence[str] = (),
+    per_block: bool = True,
 ) -> CostEstimate:
-    """The estimate for translating ``page_texts`` (what each page's call will carry) and
-    summarising ``source_texts`` (default: the same). No model: no LLM, nothing to pay."""
+    """The estimate for translating ``page_texts`` (what each page's call will carry),
+    translating ``source_texts`` block by block (``per_block``) and summarising them
+    (``source_texts`` default: ``page_texts``). No model: no LLM, nothing to pay."""
     if not model:
         return CostEstimate(
             model=None,
@@ -90,7 +94,10 @@ def estimate_job(
             completion_tokens=0,
             cost=0.0,
         )
+    from pagewise.documents.block_translation import BLOCKS_SYSTEM_PROMPT
+
     system = estimate_tokens(TRANSLATION_SYSTEM_PROMPT)
+    block_system = estimate_tokens(BLOCKS_SYSTEM_PROMPT)
     prompt = completion = calls = 0
     for index, text in enumerate(page_texts):
         if not text.strip():
@@ -100,7 +107,16 @@ def estimate_job(
         prompt += system + PAGE_HEADER_TOKENS + body + estimate_tokens(extra)
         completion += int(2 * OUTPUT_PER_INPUT * body) + JSON_OVERHEAD_TOKENS
         calls += 1
-    whole = "\n\n".join(t for t in (source_texts or page_texts) if t.strip())
+    sources = source_texts or page_texts
+    for text in sources if per_block else ():
+        if not text.strip():
+            continue
+        body = estimate_tokens(text)
+        # The blocks go as JSON (ids, escaping): a tenth more each way.
+        prompt += block_system + PAGE_HEADER_TOKENS + int(OUTPUT_PER_INPUT * body)
+        completion += int(OUTPUT_PER_INPUT * body) + JSON_OVERHEAD_TOKENS
+        calls += 1
+    whole = "\n\n".join(t for t in sources if t.strip())
     if whole:
         prompt += (
             estimate_tokens(CITED_SUMMARY_SYSTEM_PROMPT)

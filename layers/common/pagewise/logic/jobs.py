@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pagewise.data.glossaries import GlossaryRepository, StoredGlossary
 from pagewise.data.jobs import JobRepository, new_job_id
@@ -22,11 +23,16 @@ from pagewise.logic.notifications import CallbackUrlRefused, EmailClaim, check_c
 from pagewise.logic.results import (
     MAX_RESULT_PAGE_SIZE,
     RESULT_PAGE_SIZE,
+    OutputLink,
+    PreviewLink,
     ResultResponse,
     result_page,
 )
 from pagewise.logic.timeline import ExecutionTimeline
 from pagewise.models import TERMINAL_STATUSES, ErrorCode, Job, JobStatus, Layout
+from pagewise.variants import DEFAULT_VARIANT, OUTPUT_KINDS, Variant, output_file_name
+
+PREVIEWS = ("source", "overlay")
 
 ACCEPTED_CONTENT_TYPES = {
     "application/pdf": "pdf",
@@ -265,12 +271,18 @@ class JobService:
         timeline.execution_arn = arn
         return timeline
 
-    def download_url(self, job: Job) -> str | None:
-        if job.processing_status != JobStatus.COMPLETED or not job.output_pdf_path:
+    def download_url(self, job: Job, variant: Variant = DEFAULT_VARIANT) -> str | None:
+        """A short-lived GET of one output (``report`` by default); None until it exists."""
+        if job.processing_status != JobStatus.COMPLETED:
             return None
-        stem = job.file_name.rsplit(".", 1)[0] or "document"
+        key = job.output_keys.get(variant) or (job.output_pdf_path if variant == "report" else None)
+        if not key:
+            return None
         return self.store.presigned_download(
-            job.output_pdf_path, f"{stem}_translated.pdf", self.download_expiry_seconds
+            key,
+            output_file_name(job.file_name, variant),
+            self.download_expiry_seconds,
+            content_type=OUTPUT_KINDS[variant].content_type,
         )
 
     def result(
@@ -294,9 +306,42 @@ class JobService:
                 return stored.get("ai_report_content")
             return self.store.read(key).decode() if self.store.head(key) else None
 
-        return result_page(
+        response = result_page(
             stored, pages, page_from=page_from, page_size=page_size, read_report=read_report
         )
+        return self._with_outputs(job, stored, response)
+
+    def _with_outputs(
+        self, job: Job, stored: dict[str, Any], response: ResultResponse
+    ) -> ResultResponse:
+        """Each output with its URLs, and the previews of the pages in this slice."""
+        shown = {page.page for page in response.page_results}
+        response.outputs = [
+            OutputLink(
+                variant=variant,
+                file_name=entry["file_name"],
+                content_type=entry["content_type"],
+                url=f"/api/v1/jobs/{job.job_id}/download?variant={variant}",
+                download_url=self.download_url(job, variant),
+            )
+            for variant, entry in (stored.get("outputs") or {}).items()
+        ]
+        response.previews = [
+            PreviewLink(
+                page=preview["page"],
+                **{
+                    f"{kind}_url": self.store.presigned_view(
+                        preview[f"{kind}_key"], self.download_expiry_seconds
+                    )
+                    for kind in PREVIEWS
+                },
+            )
+            for preview in stored.get("previews") or []
+            if preview["page"] in shown
+        ]
+        response.overlay = stored.get("overlay")
+        response.render_seconds = stored.get("render_seconds") or {}
+        return response
 
     def cancel_or_delete(self, job: Job) -> str:
         """Cancel a job that is still running; delete a finished one with its files.
@@ -314,8 +359,11 @@ class JobService:
                 )
             if cancelled is not None:
                 return "cancelled"
-        keys = [job.upload_key, report_key(job.job_id)]
-        keys += [job.output_pdf_path] if job.output_pdf_path else []
+        stored = self.results.get(job.job_id) or {}
+        previews = [p[f"{kind}_key"] for p in stored.get("previews") or [] for kind in PREVIEWS]
+        outputs = {job.output_pdf_path, *job.output_keys.values()} - {None}
+        keys = [job.upload_key, report_key(job.job_id), *sorted(k for k in outputs if k)]
+        keys += previews
         self.store.delete(keys)
         self.pages.delete_for_job(job.job_id)
         self.results.delete(job.job_id)

@@ -8,6 +8,7 @@ state never moves a job backwards; progress counters only rise.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -270,6 +271,7 @@ class Pipeline:
             completion_tokens=translation.completion_tokens,
             **({"language": translation.detected_language} if not language else {}),
         )
+        blocks = self._translate_blocks(job, page, language or translation.detected_language)
         done = self.pages.count_with(job_id, "legal_english")
         updated = self.jobs.raise_counter(job_id, "pages_translated", done)
         total = job.total_pages or 0
@@ -281,6 +283,7 @@ class Pipeline:
             provider=translation.provider,
             prompt_tokens=translation.prompt_tokens,
             completion_tokens=translation.completion_tokens,
+            blocks=blocks,
         )
 
     def _translate(
@@ -315,6 +318,36 @@ class Pipeline:
             self._fail(job_id, error.error_code, f"Page {page}: {error.message}", error)
         # LlmThrottled and LlmUnavailable propagate by name: the state machine retries them
         # with backoff and jitter, then its Catch marks the job failed.
+
+    def _translate_blocks(self, job: Job, page: int, language: str | None) -> int:
+        """The page block by block, for the overlay; returns how many blocks."""
+        from pagewise.logic.page_outputs import PageOutputs
+
+        result = self.pages.get(job.job_id, page)
+        if result is None:
+            return 0
+        outputs = PageOutputs(self.settings, self.store)
+        translator = self._llm()
+        if translator is None:
+            blocks = outputs.translate_blocks(job, result, language, None)
+        else:
+            from pagewise.documents.llm import LlmBadRequest
+
+            try:
+                blocks = outputs.translate_blocks(job, result, language, translator)
+            except LlmBadRequest as error:
+                self._fail(
+                    job.job_id, error.error_code, f"Page {page} (blocks): {error.message}", error
+                )
+        if blocks is None:
+            return 0
+        self.pages.save(
+            job.job_id,
+            page,
+            block_prompt_tokens=blocks.prompt_tokens,
+            block_completion_tokens=blocks.completion_tokens,
+        )
+        return len(blocks.blocks)
 
     def summarise(self, job_id: str) -> Summarised:
         """The overview (each sentence with its pages) and the key facts (each with its page
@@ -393,11 +426,19 @@ class Pipeline:
         )
 
     def _llm_cost(self, pages: Sequence[PageResult], summary: SummaryInfo) -> float | None:
-        """USD for every LLM call of the job (pages and summary), each at its model's price;
+        """USD for every LLM call of the job (pages, blocks, summary), each at its model's price;
         None when a model that was used has no price. Here, where the LLM settings are."""
         from pagewise.documents.cost import cost_of
 
-        calls = [(p.translation_model, p.prompt_tokens, p.completion_tokens) for p in pages]
+        # Each page's translation and its per-block translation (the overlay's), same model.
+        calls = [
+            (
+                p.translation_model,
+                p.prompt_tokens + p.block_prompt_tokens,
+                p.completion_tokens + p.block_completion_tokens,
+            )
+            for p in pages
+        ]
         calls.append((summary.model, summary.prompt_tokens, summary.completion_tokens))
         total = 0.0
         for model, prompt, completion in calls:
@@ -411,6 +452,8 @@ class Pipeline:
 
     def render(self, job_id: str) -> Rendered:
         from pagewise.documents.render import DocumentMeta, RenderPage, render_pdf, report_text
+        from pagewise.logic.page_outputs import PageOutputs
+        from pagewise.variants import output_key as outputs_key
 
         job = self._job(job_id)
         pages = self.pages.all_for_job(job_id)
@@ -458,9 +501,10 @@ class Pipeline:
                 else None
             ),
         )
+        started = time.perf_counter()
         pdf = render_pdf(meta, render_pages, font_dir=self.settings.font_dir)
-        stem = job.file_name.rsplit(".", 1)[0] or "document"
-        output_key = f"outputs/{job.tenant}/{job_id}/{stem}_translated.pdf"
+        report_seconds = round(time.perf_counter() - started, 3)
+        output_key = outputs_key(job.tenant, job_id, job.file_name, "report")
         self.store.write(output_key, pdf, "application/pdf")
         # The report text (exactly the text of the PDF's pages) goes to S3 once; the page
         # texts stay in page_results, referred to by the result.
@@ -468,13 +512,17 @@ class Pipeline:
         self.store.write(
             content_key, report_text(render_pages).encode(), "text/plain; charset=utf-8"
         )
+        outputs = PageOutputs(self.settings, self.store).render(job, pages, meta, render_pages)
+        outputs.keys["report"] = output_key
+        outputs.seconds["report"] = report_seconds
         result = job_result(job, pages, summary, content_key, generated_at)
-        self.results.save(job_id, result)
+        self.results.save(job_id, result.model_copy(update=outputs.result_fields(job.file_name)))
         # The summary also lives on the job (original_files.summary), set by Summarise; the
         # usage too, for GET /usage.
         self.jobs.update_fields(
             job_id,
             output_pdf_path=output_key,
+            output_keys=outputs.keys,
             usage={
                 "pages": len(pages),
                 "prompt_tokens": result.llm_usage.prompt_tokens,

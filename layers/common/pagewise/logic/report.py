@@ -39,9 +39,12 @@ def llm_usage(
     pages: Sequence[PageResult], summary: SummaryInfo, cost: float | None = None
 ) -> LlmUsage:
     provider, model = translation_providers(pages)
+    # The page translations and the per-block translations for the overlay.
     page_tokens = TokenCount(
-        prompt_tokens=sum(page.prompt_tokens for page in pages),
-        completion_tokens=sum(page.completion_tokens for page in pages),
+        prompt_tokens=sum(page.prompt_tokens + page.block_prompt_tokens for page in pages),
+        completion_tokens=sum(
+            page.completion_tokens + page.block_completion_tokens for page in pages
+        ),
     )
     prompt = page_tokens.prompt_tokens + summary.prompt_tokens
     completion = page_tokens.completion_tokens + summary.completion_tokens

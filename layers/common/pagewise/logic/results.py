@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pagewise.models import PageReport
 
@@ -41,6 +41,24 @@ def clip_text(text: str | None, limit: int = MAX_PAGE_TEXT_CHARS) -> str | None:
     return text[: limit - len(mark)] + mark
 
 
+class OutputLink(BaseModel):
+    """One output of the job (docs/outputs.md): the API route and a short-lived GET."""
+
+    variant: str
+    file_name: str
+    content_type: str
+    url: str
+    download_url: str | None = None
+
+
+class PreviewLink(BaseModel):
+    """A page's PNG previews, short-lived GETs: the source and the overlay."""
+
+    page: int
+    source_url: str
+    overlay_url: str
+
+
 class ResultResponse(BaseModel):
     """``GET /api/v1/jobs/{id}/result``: the job's result with a slice of its pages.
 
@@ -58,6 +76,12 @@ class ResultResponse(BaseModel):
     ai_report_content: str | None = None
     llm_usage: dict[str, Any] | None = None
     created_at: datetime | None = None
+    # The outputs with their URLs, the previews of this slice's pages, the overlay's
+    # overflow (blocks per page continued in a note) and each output's render seconds.
+    outputs: list[OutputLink] = Field(default_factory=list)
+    previews: list[PreviewLink] = Field(default_factory=list)
+    overlay: dict[str, Any] | None = None
+    render_seconds: dict[str, float] = Field(default_factory=dict)
     # Issue 17 (docs/legal-features.md): the overview with its pages and the checked key
     # facts, the estimate made before translation, and the glossary the job used.
     summary_cited: dict[str, Any] | None = None

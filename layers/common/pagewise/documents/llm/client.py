@@ -60,18 +60,14 @@ class LlmClient:
         json_output: bool,
         schema: tuple[str, dict[str, Any]] = ("page_translation", TRANSLATION_SCHEMA),
     ) -> Answer:
-        """One call; ``schema`` (name, JSON schema) is what a ``json_schema`` answer follows."""
+        """One chat completion; with ``json_output``, strict JSON of ``schema`` (name, schema)."""
         config = self.config
         kwargs: dict[str, Any] = {"model": config.model, "messages": messages}
         if json_output:
             if config.response_format == "json_schema":
                 kwargs["response_format"] = {
                     "type": "json_schema",
-                    "json_schema": {
-                        "name": schema[0],
-                        "strict": True,
-                        "schema": schema[1],
-                    },
+                    "json_schema": {"name": schema[0], "strict": True, "schema": schema[1]},
                 }
             else:
                 kwargs["response_format"] = {"type": "json_object"}

@@ -63,6 +63,11 @@ class LlmTranslator:
         self.config = config
         self._client = LlmClient(config)
 
+    @property
+    def client(self) -> LlmClient:
+        """The one client, for other calls that share it (the per-block translation)."""
+        return self._client
+
     def close(self) -> None:
         self._client.close()
 

@@ -1,0 +1,154 @@
+"""Render writes every output and the previews; the API lists them in /result and downloads
+each variant; deleting the job removes them all. The sample's scanned page gets its layout from
+the OCR engine (OcrPage stores it), its born-digital page from the PDF."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pymupdf
+import pytest
+from fastapi.testclient import TestClient
+from pagewise.data.blocks import BlockTranslationStore
+from pagewise.data.layouts import LayoutStore
+from pagewise.documents.llm import LlmConfig
+from pagewise.logic.page_outputs import BLOCKS_FALLBACK_NOTE
+from pagewise.logic.pipeline import Pipeline
+from pagewise.models import JobStatus
+from pagewise.variants import DOCX, VARIANTS
+
+from tests.support.fake_openai import FakeOpenAI
+from tests.unit.api.test_api import _auth, api  # noqa: F401 (the fixture)
+from tests.unit.builders import a_job, a_token
+from tests.unit.logic.test_pipeline_ocr import pipeline  # noqa: F401 (the fixture)
+
+SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "contrato-2-paginas.pdf"
+
+
+@pytest.fixture
+def completed_job(pipeline: Pipeline) -> str:  # noqa: F811
+    job = a_job(status=JobStatus.QUEUED, file_name="contrato año.pdf")
+    pipeline.store.write(job.upload_key, SAMPLE.read_bytes(), "application/pdf")
+    pipeline.jobs.insert(job)
+    pipeline.prepare(job.job_id)
+    for page in (1, 2):
+        pipeline.ocr_page(job.job_id, page)
+    # OcrPage stored the scanned page's layout; the born-digital page's is read from the PDF.
+    assert LayoutStore(pipeline.store).load(job.job_id, 2) is not None
+    for page in (1, 2):
+        pipeline.translate_page(job.job_id, page)
+    pipeline.summarise(job.job_id)
+    pipeline.render(job.job_id)
+    pipeline.finish(job.job_id)
+    return job.job_id
+
+
+def test_render_writes_every_variant_and_the_api_offers_them(
+    pipeline: Pipeline,  # noqa: F811
+    api: TestClient,  # noqa: F811
+    completed_job: str,
+) -> None:
+    job = pipeline.jobs.get(completed_job)
+    assert job is not None and sorted(job.output_keys) == sorted(VARIANTS)
+
+    overlay = pymupdf.open(stream=pipeline.store.read(job.output_keys["overlay"]))
+    assert overlay.page_count == 2
+    # Offline: each block is its Apertium gist, labelled on the page; the scan keeps its image.
+    first = " ".join(overlay[0].get_text().split())
+    assert "Apertium gist" in first and "LEASE" in first and "Primera" not in first
+    assert len(overlay[1].get_images()) == 1 and "Apertium gist" in overlay[1].get_text()
+    searchable = pymupdf.open(stream=pipeline.store.read(job.output_keys["searchable"]))
+    assert "arrendatario" in searchable[1].get_text()
+
+    result = api.get(f"/api/v1/jobs/{completed_job}/result", headers=_auth(a_token())).json()
+    listed = {entry["variant"]: entry for entry in result["outputs"]}
+    assert sorted(listed) == sorted(VARIANTS)
+    assert listed["docx"]["content_type"] == DOCX
+    assert listed["overlay"]["file_name"] == "contrato año_overlay.pdf"
+    assert listed["overlay"]["url"] == f"/api/v1/jobs/{completed_job}/download?variant=overlay"
+    assert all(entry["download_url"].startswith("http") for entry in listed.values())
+    assert [p["page"] for p in result["previews"]] == [1, 2]
+    assert all(p["source_url"] and p["overlay_url"] for p in result["previews"])
+    assert result["overlay"]["overflowed_blocks"] == [
+        {"page": 1, "blocks": 0},
+        {"page": 2, "blocks": 0},
+    ]
+    assert set(result["render_seconds"]) >= {*VARIANTS, "previews"}
+    # A slice of the result carries the previews of its own pages, and every output.
+    for page in (1, 2):
+        sliced = api.get(
+            f"/api/v1/jobs/{completed_job}/result?page_from={page}&page_size=1",
+            headers=_auth(a_token()),
+        ).json()
+        assert [p["page"] for p in sliced["previews"]] == [page]
+        assert len(sliced["outputs"]) == len(VARIANTS)
+    for key in ("source_key", "overlay_key"):
+        png = pipeline.store.read(pipeline.results.get(completed_job)["previews"][1][key])
+        assert png.startswith(b"\x89PNG")
+
+    for variant in VARIANTS:
+        response = api.get(
+            f"/api/v1/jobs/{completed_job}/download?variant={variant}",
+            headers=_auth(a_token()),
+            follow_redirects=False,
+        )
+        assert response.status_code == 307
+        query = parse_qs(urlsplit(response.headers["location"]).query)
+        assert query["response-content-type"] == [listed[variant]["content_type"]]
+        disposition = query["response-content-disposition"][0]
+        assert disposition.startswith('attachment; filename="contrato a_o')
+        assert "filename*=UTF-8''contrato%20a%C3%B1o" in disposition
+    default = api.get(
+        f"/api/v1/jobs/{completed_job}/download", headers=_auth(a_token()), follow_redirects=False
+    )
+    assert (
+        "_translated.pdf"
+        in parse_qs(urlsplit(default.headers["location"]).query)["response-content-disposition"][0]
+    )
+    bad = api.get(f"/api/v1/jobs/{completed_job}/download?variant=html", headers=_auth(a_token()))
+    assert bad.status_code == 422
+
+
+def test_deleting_the_job_removes_every_output_and_preview(
+    pipeline: Pipeline,  # noqa: F811
+    api: TestClient,  # noqa: F811
+    completed_job: str,
+) -> None:
+    stored: dict[str, Any] = pipeline.results.get(completed_job) or {}
+    keys = [entry["key"] for entry in stored["outputs"].values()]
+    keys += [p[k] for p in stored["previews"] for k in ("source_key", "overlay_key")]
+    assert all(pipeline.store.head(key) for key in keys)
+
+    response = api.delete(f"/api/v1/jobs/{completed_job}", headers=_auth(a_token()))
+
+    assert response.json()["outcome"] == "deleted"
+    assert [key for key in keys if pipeline.store.head(key)] == []
+
+
+def test_unusable_block_answers_fall_back_to_the_offline_text(pipeline: Pipeline) -> None:  # noqa: F811
+    job = a_job(status=JobStatus.QUEUED)
+    pipeline.store.write(job.upload_key, SAMPLE.read_bytes(), "application/pdf")
+    pipeline.jobs.insert(job)
+    pipeline.prepare(job.job_id)
+    pipeline.ocr_page(job.job_id, 1)
+    page = {"legal_english": "LEGAL", "plain_english": "PLAIN", "detected_language": "es"}
+    lost_blocks = {"content": json.dumps({"blocks": [{"id": "b1", "legal_english": "x"}]})}
+    with FakeOpenAI() as fake:
+        pipeline.llm_config = lambda: LlmConfig(
+            model="fake-model", base_url=fake.base_url, max_retries=0
+        )
+        fake.fail_next({"content": json.dumps(page)}, lost_blocks, lost_blocks)
+
+        pipeline.translate_page(job.job_id, 1)
+
+        assert len(fake.requests) == 3  # the page, the blocks, the blocks once more
+    stored = BlockTranslationStore(pipeline.store).load(job.job_id, 1)
+    assert stored is not None and not stored.translated and stored.provider == "apertium"
+    assert stored.note.startswith(BLOCKS_FALLBACK_NOTE)
+    assert len(stored.blocks) == 11  # every block of the page, as the offline gist
+    current = pipeline.jobs.get(job.job_id)
+    assert current is not None and current.processing_status != JobStatus.FAILED
+    assert (pipeline.pages.get(job.job_id, 1) or pytest.fail()).legal_english == "LEGAL"
