@@ -5,27 +5,18 @@ others in the batch are not.
 """
 
 import json
-from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pagewise.data.mongo import database_for
 from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import Workflow
 from pagewise.logic.ingest import accept_upload, parse_upload_key
-from pagewise.observability import record_job_failed, tracer
+from pagewise.observability import record_job_failed, sqs_batch_handler
 from pagewise.settings import IngestSettings
 from pagewise.wiring import job_repository
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS)
 settings = IngestSettings.from_environment()
 # A rejected upload fails its job here: that is a final status, so it is notified too.
 jobs = job_repository(database_for(settings), settings)
@@ -53,10 +44,5 @@ def record_handler(record: SQSRecord) -> None:
             record_job_failed(outcome.error_code)
 
 
-# clear_state: each record sets its job's correlation id; none may leak into the next batch.
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+# Each record sets its job's correlation id; none leaks into the next batch.
+handler = sqs_batch_handler(logger, record_handler)

@@ -11,28 +11,19 @@ the job, so a redelivery never sends the email twice.
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import (
-    AsyncBatchProcessor,
-    EventType,
-    async_process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pagewise.data.jobs import JobRepository
 from pagewise.data.mongo import database_for
 from pagewise.data.notifications import HttpWebhookPoster, NotificationQueue, SesEmailSender
 from pagewise.data.secrets import webhook_secret
 from pagewise.events import JobPointer
 from pagewise.logic.notifications import DeliveryIncomplete, Notifier, retry_delay
-from pagewise.observability import tracer
+from pagewise.observability import sqs_batch_handler
 from pagewise.settings import NotifySettings
 
 logger = Logger()
-processor = AsyncBatchProcessor(event_type=EventType.SQS)
 settings = NotifySettings.from_environment()
 deliveries = ThreadPoolExecutor(settings.delivery_concurrency, thread_name_prefix="notify")
 queue = NotificationQueue(settings.notifications_queue_url or "")
@@ -86,9 +77,4 @@ async def record_handler(record: SQSRecord) -> None:
     await asyncio.get_running_loop().run_in_executor(deliveries, deliver, record)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return async_process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+handler = sqs_batch_handler(logger, record_handler)

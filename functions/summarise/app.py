@@ -1,22 +1,15 @@
 """Summarise state: The whole document's summary."""
 
-from typing import Any
-
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pagewise.events import JobPointer
-from pagewise.observability import metrics, record_llm_usage, tracer
+from pagewise.observability import record_llm_usage, step_handler
+from pagewise.outputs import Summarised
 from pagewise.wiring import pipeline_from_environment
 
-logger = Logger()
 pipeline = pipeline_from_environment()
 
 
-@logger.inject_lambda_context(correlation_id_path="job_id")
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    pointer = JobPointer.model_validate(event)
+@step_handler(JobPointer)
+def handler(pointer: JobPointer) -> Summarised:
     result = pipeline.summarise(pointer.job_id)
     record_llm_usage(result.prompt_tokens, result.completion_tokens)
-    return result.model_dump(mode="json")
+    return result

@@ -14,11 +14,25 @@ every AWS call twice.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import warnings
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Metrics, Tracer, single_metric
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from pagewise.outputs import PageRead
+
+StepHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 NAMESPACE = "Pagewise"
 
@@ -34,13 +48,13 @@ metrics = Metrics(
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
-def record_page_read(source: str, ocr_seconds: float | None) -> None:
+def record_page_read(page: PageRead) -> None:
     """One page read (OcrPage): counted by how it was read, and Tesseract's time if it ran."""
     # One page per invocation, so the source is one dimension value per flush: cheap.
-    metrics.add_dimension(name="source", value=source)
+    metrics.add_dimension(name="source", value=page.source)
     metrics.add_metric(name="PagesProcessed", unit=MetricUnit.Count, value=1)
-    if source == "ocr" and ocr_seconds is not None:
-        metrics.add_metric(name="OcrSeconds", unit=MetricUnit.Seconds, value=ocr_seconds)
+    if page.source == "ocr" and page.ocr_seconds is not None:
+        metrics.add_metric(name="OcrSeconds", unit=MetricUnit.Seconds, value=page.ocr_seconds)
 
 
 def record_llm_usage(prompt_tokens: int, completion_tokens: int) -> None:
@@ -62,3 +76,60 @@ def record_job_failed(error_code: str) -> None:
         name="JobsFailed", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
     ) as metric:
         metric.add_dimension(name="error_code", value=error_code)
+
+
+def step_handler[PointerT: BaseModel](
+    model: type[PointerT], *, flush_metrics: bool = True
+) -> Callable[[Callable[[PointerT], BaseModel]], StepHandler]:
+    """A state's Lambda handler from ``step(pointer) -> output``: the event is validated as
+    ``model`` (the state's pointer), the job id is every log line's correlation id, the
+    invocation is traced, the metrics the step records are flushed (``flush_metrics``), and
+    the output model is returned as JSON."""
+
+    def decorate(step: Callable[[PointerT], BaseModel]) -> StepHandler:
+        @functools.wraps(step)
+        def run(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            return step(model.model_validate(event)).model_dump(mode="json")
+
+        handler = metrics.log_metrics(run) if flush_metrics else run
+        handler = tracer.capture_lambda_handler(handler)
+        # The function's logger (service from POWERTOOLS_SERVICE_NAME), outermost as before.
+        logger = Logger()
+        return logger.inject_lambda_context(correlation_id_path="job_id")(handler)
+
+    return decorate
+
+
+def sqs_batch_handler(
+    logger: Logger,
+    record_handler: Callable[[SQSRecord], None] | Callable[[SQSRecord], Awaitable[None]],
+) -> Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]:
+    """An SQS-triggered function's handler: each record of the batch through
+    ``record_handler`` (an async one: the records at once), a record that raises reported
+    alone (partial batch response) for SQS to retry, the others not. The logger's state is
+    cleared at each batch: a record's correlation id never leaks into the next batch."""
+    # Imported here: only the two SQS functions need the batch utilities.
+    from aws_lambda_powertools.utilities.batch import (
+        AsyncBatchProcessor,
+        BatchProcessor,
+        EventType,
+        async_process_partial_response,
+        process_partial_response,
+    )
+
+    def run(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+        if inspect.iscoroutinefunction(record_handler):
+            return async_process_partial_response(
+                event=event,
+                record_handler=record_handler,
+                processor=async_processor,
+                context=context,
+            )
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+    async_processor = AsyncBatchProcessor(event_type=EventType.SQS)
+    handler = tracer.capture_lambda_handler(run)
+    return logger.inject_lambda_context(clear_state=True)(handler)

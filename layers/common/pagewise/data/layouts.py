@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pagewise.data.storage import DocumentStore
+from pagewise.data.storage import DocumentStore, work_prefix
 from pagewise.documents.layout import PageLayout
 
 
 def layout_key(job_id: str, page: int) -> str:
     # Under work/: intermediate artefacts of a job, expired with the job (RetentionDays).
-    return f"work/{job_id}/layout/page-{page:05d}.json"
+    return f"{work_prefix(job_id)}layout/page-{page:05d}.json"
 
 
 class LayoutStore:

@@ -7,12 +7,13 @@ from typing import Any
 
 from pymongo.database import Database
 
+from pagewise.data.storage import work_prefix
 from pagewise.models import JobResult
 
 
 def report_key(job_id: str) -> str:
     """The S3 key of a job's report text (the translated PDF's body as plain text)."""
-    return f"work/{job_id}/report.txt"
+    return f"{work_prefix(job_id)}report.txt"
 
 
 class ResultRepository:

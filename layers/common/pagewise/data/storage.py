@@ -1,4 +1,5 @@
-"""S3: the uploads bucket (originals under uploads/, rendered PDFs under outputs/)."""
+"""S3: the uploads bucket (originals under uploads/, rendered PDFs under outputs/, a job's
+intermediate objects under work/{job_id}/)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+
+def work_prefix(job_id: str) -> str:
+    """Where a job's intermediate objects are (page layouts, the report text): deleted with
+    the job, and expired with it (RetentionDays)."""
+    return f"work/{job_id}/"
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,20 @@ class DocumentStore:
             self._s3.delete_objects(
                 Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys]}
             )
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object whose key starts with ``prefix``; returns how many. A page of
+        the listing holds at most 1,000 keys, as many as one batch delete takes."""
+        if not prefix:
+            raise ValueError("refusing to delete the whole bucket")
+        deleted = 0
+        for page in self._s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            keys = [item["Key"] for item in page.get("Contents", [])]
+            self.delete(keys)
+            deleted += len(keys)
+        return deleted
 
     def ping(self) -> None:
         self._s3.head_bucket(Bucket=self.bucket)

@@ -11,8 +11,8 @@ from typing import Any
 from pagewise.data.glossaries import GlossaryRepository, StoredGlossary
 from pagewise.data.jobs import JobRepository, new_job_id
 from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository, report_key
-from pagewise.data.storage import DocumentStore, PresignedUpload
+from pagewise.data.results import ResultRepository
+from pagewise.data.storage import DocumentStore, PresignedUpload, work_prefix
 from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.documents.errors import DocumentError
 from pagewise.documents.glossary import Glossary
@@ -362,9 +362,10 @@ class JobService:
         stored = self.results.get(job.job_id) or {}
         previews = [p[f"{kind}_key"] for p in stored.get("previews") or [] for kind in PREVIEWS]
         outputs = {job.output_pdf_path, *job.output_keys.values()} - {None}
-        keys = [job.upload_key, report_key(job.job_id), *sorted(k for k in outputs if k)]
+        keys = [job.upload_key, *sorted(k for k in outputs if k)]
         keys += previews
         self.store.delete(keys)
+        self.store.delete_prefix(work_prefix(job.job_id))  # page layouts, report text, ...
         self.pages.delete_for_job(job.job_id)
         self.results.delete(job.job_id)
         self.jobs.delete(job.job_id, job.tenant)

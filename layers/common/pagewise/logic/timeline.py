@@ -50,6 +50,13 @@ class ExecutionTimeline:
     states: list[StateRun]
     execution_arn: str | None = None
 
+    @classmethod
+    def pending(cls) -> ExecutionTimeline:
+        """A job's timeline before its execution starts: PENDING, nothing run."""
+        return cls(
+            status="PENDING", started_at=None, stopped_at=None, error=None, cause=None, states=[]
+        )
+
     @property
     def duration_ms(self) -> int | None:
         return _millis(self.started_at, self.stopped_at)

@@ -224,6 +224,11 @@ class Worker:
                 os.close(fd)
 
 
+def _lambda_error(error_type: str, message: str) -> dict[str, Any]:
+    """The error document Lambda reports for a failed invocation or init."""
+    return {"errorType": error_type, "errorMessage": message}
+
+
 class Supervisor:
     def __init__(self) -> None:
         self.timeout = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
@@ -238,30 +243,32 @@ class Supervisor:
         """A worker past its init phase; the init error document if init fails."""
         if self.worker is not None and self.worker.process.poll() is None:
             return None
-        if self.worker is not None:
-            self.worker.kill()
+        self.drop_worker()
         init_started = time.time()
         self.worker = Worker()
         message = self.worker.receive(deadline)
         self.pending_init_ms = (time.time() - init_started) * 1000
         if message is None:
-            self.worker.kill()
-            self.worker = None
-            return {"errorType": "Runtime.InitTimeout", "errorMessage": "Init phase timed out"}
+            self.drop_worker()
+            return _lambda_error("Runtime.InitTimeout", "Init phase timed out")
         if "init_error" in message:
             # AWS runs the init phase again on the next invocation after an init failure.
-            self.worker.kill()
-            self.worker = None
+            self.drop_worker()
             error: dict[str, Any] = message["init_error"]
             return error
         if "crashed" in message:
+            self.drop_worker()
+            return _lambda_error(
+                "Runtime.ExitError", f"Runtime exited with error: exit status {message['crashed']}"
+            )
+        return None
+
+    def drop_worker(self) -> None:
+        """Kill a worker that timed out, crashed or failed its init: the next invocation
+        starts another."""
+        if self.worker is not None:
             self.worker.kill()
             self.worker = None
-            return {
-                "errorType": "Runtime.ExitError",
-                "errorMessage": f"Runtime exited with error: exit status {message['crashed']}",
-            }
-        return None
 
     def log_offset(self) -> int:
         try:
@@ -300,24 +307,18 @@ class Supervisor:
                 }
             )
             message = self.worker.receive(deadline)
-            if message is None:
-                self.worker.kill()
-                self.worker = None
-                timed_out = {
-                    "errorType": "Sandbox.Timedout",
-                    "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
-                    f"{self.timeout:.2f} seconds",
-                }
-                outcome = ("error", json.dumps(timed_out).encode())
-            elif "crashed" in message:
-                self.worker.kill()
-                self.worker = None
-                crashed = {
-                    "errorType": "Runtime.ExitError",
-                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
-                    f"exit status {message['crashed']}",
-                }
-                outcome = ("error", json.dumps(crashed).encode())
+            if message is None or "crashed" in message:
+                error_type, detail = (
+                    ("Sandbox.Timedout", f"Task timed out after {self.timeout:.2f} seconds")
+                    if message is None
+                    else (
+                        "Runtime.ExitError",
+                        f"Runtime exited with error: exit status {message['crashed']}",
+                    )
+                )
+                self.drop_worker()
+                lost = _lambda_error(error_type, f"RequestId: {request_id} Error: {detail}")
+                outcome = ("error", json.dumps(lost).encode())
             elif "error" in message:
                 outcome = ("error", json.dumps(message["error"]).encode())
             else:
