@@ -14,8 +14,10 @@ work.
   overhead (task time in the history minus REPORT Duration), and ExecutionSucceeded to the
   client seeing it (poll granularity).
 
-The job runs twice and the second run is reported: the first one pays the cold starts of
-any environment that had gone idle (its wall time is in the notes).
+The job runs three times: the first pays the cold starts of any environment that had gone
+idle (its wall time is in the notes); the second, reported with the split, declares no
+language (the headline: the language is found in the text); the third declares it (`es`),
+reported beside it. Issue 16's goal: the headline at most 1.5 s.
 
 Needs the local stack (`make up`). Usage: python bench/overhead.py
 """
@@ -111,7 +113,7 @@ def measure(run: StackRun) -> list[Figure]:
         (ingest.init_ms or 0) if ingest else 0
     )
     task_ms = sum(t.ms for t in job_tasks)
-    wall_ms = run.total_seconds * 1000
+    wall_ms = run.seen_seconds * 1000  # as the client saw it: the split ends with the poll
     before_ms = started_ms - upload_ms - (ingest.duration_ms if ingest else 0)
     invoke_ms = task_ms - sum(r.duration_ms for _, r in matched if r)
     between_ms = (ended_ms - started_ms) - task_ms
@@ -158,16 +160,29 @@ def run() -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         pdf = make_pdf(Path(tmp) / "one-page.pdf", digital=1)
         first = run_job(pdf, "bench-overhead", interval=0.1, source_language="es")
-        second = run_job(pdf, "bench-overhead", interval=0.1, source_language="es")
-    figures = measure(second)
+        undeclared = run_job(pdf, "bench-overhead", interval=0.1)
+        declared = run_job(pdf, "bench-overhead", interval=0.1, source_language="es")
+    figures = measure(undeclared)
     head = figures[0]
     figures[0] = Figure(
         head.benchmark,
-        head.measurement,
+        "1-page born-digital PDF, language undeclared, upload to completed (wall)",
         head.value,
         head.unit,
         note=f"{head.note}; the run before it (cold environments possible): "
         f"{first.total_seconds:.2f} s",
+        goal="value <= 1.5",
+    )
+    figures.insert(
+        1,
+        Figure(
+            BENCHMARK,
+            "1-page born-digital PDF, language declared (es), upload to completed (wall)",
+            declared.seen_seconds,
+            "s",
+            "language undeclared",
+            undeclared.seen_seconds,
+        ),
     )
     return figures
 

@@ -125,6 +125,9 @@ start_localstack() {
   (
     cd "$HOME_DIR/localstack"
     # GATEWAY_SERVER=hypercorn: the default server ignores the host part and binds everywhere.
+    # ..._MAX_BACKOFF_ON_EMPTY_POLL_SEC: the SQS event sources long-poll (the template's
+    # QueueBatchingWindowSeconds, 20 s locally), so an empty poll has already waited; without
+    # this, the poller then slept up to 10 s more and an upload waited for it.
     env GATEWAY_LISTEN="127.0.0.1:$LOCALSTACK_PORT" GATEWAY_SERVER=hypercorn \
       OVERRIDE_IN_DOCKER=0 DNS_ADDRESS=0 SKIP_SSL_CERT_DOWNLOAD=1 \
       S3_SKIP_SIGNATURE_VALIDATION=0 DISABLE_EVENTS=1 \
@@ -133,6 +136,7 @@ start_localstack() {
       HOST_LAMBDA_PYTHON="$VENVS/lambda-python/bin/python" \
       HOST_LAMBDA_WORK_DIR="$HOME_DIR/lambda" \
       LAMBDA_RUNTIME_ENVIRONMENT_TIMEOUT=60 \
+      LAMBDA_EVENT_SOURCE_MAPPING_MAX_BACKOFF_ON_EMPTY_POLL_SEC=0.1 \
       FILESYSTEM_ROOT="$HOME_DIR/localstack/fs" \
       nohup "$VENVS/localstack/bin/python" -m localstack.runtime.main \
       >"$HOME_DIR/logs/localstack.log" 2>&1 &
@@ -181,6 +185,10 @@ except botocore.exceptions.ClientError:
       || { tail -60 "$HOME_DIR/logs/sam-deploy.log"; die "sam deploy failed"; }
   fi
   log "deployed stack $STACK_NAME"
+  # LocalStack's CloudFormation ignores ReservedConcurrentExecutions: put it through the API.
+  "$VENVS/lambda-python/bin/python" "$ROOT/localstack/reserved_concurrency.py" "$STACK_NAME" \
+    >"$HOME_DIR/logs/reserved-concurrency.log" 2>&1 \
+    || { cat "$HOME_DIR/logs/reserved-concurrency.log"; die "reserved concurrency not applied"; }
   verify_notify_sender
 }
 

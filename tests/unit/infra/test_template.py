@@ -415,3 +415,30 @@ def test_page_maps_are_distributed_in_aws_with_the_rights_child_executions_need(
     assert actions["states:StartExecution"].endswith(":stateMachine:${AWS::StackName}-pipeline'}")
     for action in ("states:DescribeExecution", "states:StopExecution"):
         assert actions[action].endswith(":execution:${AWS::StackName}-pipeline/*'}"), action
+
+
+def test_the_local_stack_applies_each_functions_reserved_concurrency() -> None:
+    # LocalStack's CloudFormation ignores ReservedConcurrentExecutions; stack.sh deploy
+    # resolves it from the template and the parameters and puts it through the Lambda API.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "reserved_concurrency", ROOT / "localstack" / "reserved_concurrency.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    template = _load_template()
+    defaults = {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}
+    local = module.Resolver(template, {**defaults, **_local_overrides()})
+    functions = _aws_functions(template["Resources"], "AWS::Serverless::Function")
+
+    def reserved(resolver: Any, name: str) -> Any:
+        return resolver.value(functions[name]["Properties"]["ReservedConcurrentExecutions"])
+
+    overrides = _local_overrides()
+    assert reserved(local, "OcrPageFunction") == overrides["OcrPageReservedConcurrency"]
+    assert reserved(local, "PrepareFunction") == overrides["StepReservedConcurrency"]
+    unreserved = module.Resolver(template, {**defaults, "OcrPageReservedConcurrency": ""})
+    assert reserved(unreserved, "OcrPageFunction") is module.NO_VALUE
+    assert "reserved_concurrency.py" in (ROOT / "localstack" / "stack.sh").read_text()

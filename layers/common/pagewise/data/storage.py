@@ -40,6 +40,7 @@ class DocumentStore:
         # URLs and POST policies are signed with SigV4 (SigV2 is deprecated, and refused in
         # newer regions).
         self._s3: S3Client = client or boto3.client("s3", config=Config(signature_version="s3v4"))
+        self._kept: tuple[str, str, bytes] | None = None  # read_again: key, ETag, body
 
     def presigned_upload(
         self, key: str, content_type: str, max_bytes: int, expires_in: int
@@ -104,6 +105,29 @@ class DocumentStore:
 
     def read(self, key: str) -> bytes:
         return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def read_again(self, key: str) -> bytes:
+        """``read``, keeping the last object read this way: a warm execution environment
+        that reads the same upload for another page (each OcrPage reads the whole document)
+        gets it back with a conditional GET, 304 Not Modified and no body, instead of the
+        whole file again. One object is kept, so memory stays that of one document."""
+        kept = self._kept if self._kept is not None and self._kept[0] == key else None
+        try:
+            response = (
+                self._s3.get_object(Bucket=self.bucket, Key=key, IfNoneMatch=kept[1])
+                if kept is not None
+                else self._s3.get_object(Bucket=self.bucket, Key=key)
+            )
+        except ClientError as error:
+            if kept is not None and error.response.get("Error", {}).get("Code") in (
+                "304",
+                "NotModified",
+            ):
+                return kept[2]
+            raise
+        data: bytes = response["Body"].read()
+        self._kept = (key, str(response["ETag"]), data)
+        return data
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)

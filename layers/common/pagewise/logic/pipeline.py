@@ -30,7 +30,7 @@ from pagewise.events import PagePointer
 from pagewise.logic.errors import JobFailed, describe_failure
 from pagewise.logic.report import job_result, summary_label, translation_providers
 from pagewise.logic.results import clip_text
-from pagewise.models import ErrorCode, Job, JobStatus, PageResult, SummaryInfo
+from pagewise.models import ErrorCode, Job, JobStatus, PageResult, SummaryInfo, statuses_before
 from pagewise.outputs import (
     Finished,
     MarkedFailed,
@@ -137,7 +137,8 @@ class Pipeline:
         job = self._job(job_id)
         try:
             text = extract_page(
-                self.store.read(job.upload_key),
+                # The same upload for every page: a warm environment reads it once.
+                self.store.read_again(job.upload_key),
                 page,
                 data_dir=self.settings.ocr_data_dir,
                 languages=self.settings.ocr_languages,
@@ -225,9 +226,12 @@ class Pipeline:
 
     def translate_page(self, job_id: str, page: int) -> PageTranslated:
         job = self._job(job_id)
-        # The Map over pages starts only after every OCR page returned, so OCR is complete.
-        self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
-        self.jobs.advance(job_id, JobStatus.TRANSLATION_STARTED)
+        if job.processing_status in statuses_before(JobStatus.TRANSLATION_STARTED):
+            # The Map over pages starts only after every OCR page returned, so OCR is complete.
+            # Only the first pages find the job before translation_started: the others save
+            # the two round trips of compare-and-sets that could not move it.
+            self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
+            self.jobs.advance(job_id, JobStatus.TRANSLATION_STARTED)
         result = self.pages.get(job_id, page)
         if result is None:
             raise JobFailed(ErrorCode.INTERNAL_ERROR, f"Page {page} has no OCR result.")

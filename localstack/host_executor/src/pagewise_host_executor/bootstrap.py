@@ -157,6 +157,20 @@ def worker_main(request_fd: int, response_fd: int) -> None:
 # -- supervisor ------------------------------------------------------------------------------
 
 
+# LocalStack is on loopback: never send these callbacks through a proxy. One opener for the
+# environment's life, with no HTTPS handler: build_opener's default HTTPSHandler creates an SSL
+# context and loads the system's CA certificates, which took ~60 % of a supervisor's CPU when
+# it was built for every callback (two per invocation).
+_OPENER = urllib.request.OpenerDirector()
+for _handler in (
+    urllib.request.ProxyHandler({}),
+    urllib.request.HTTPHandler(),
+    urllib.request.HTTPDefaultErrorHandler(),
+    urllib.request.HTTPErrorProcessor(),
+):
+    _OPENER.add_handler(_handler)
+
+
 def _post(path: str, body: bytes, content_type: str = "application/json") -> None:
     request = urllib.request.Request(
         f"{RUNTIME_ENDPOINT}{path}",
@@ -164,9 +178,7 @@ def _post(path: str, body: bytes, content_type: str = "application/json") -> Non
         method="POST",
         headers={"Content-Type": content_type},
     )
-    # LocalStack is on loopback: never send these callbacks through a proxy.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(request, timeout=30) as response:
+    with _OPENER.open(request, timeout=30) as response:
         response.read()
 
 
