@@ -270,6 +270,8 @@ def events() -> dict[str, dict[str, Any]]:
         "PrepareFunction/job.json": job,
         "OcrPageFunction/page.json": page,
         "TranslatePageFunction/page.json": page,
+        # PlanTranslation (issue 17) runs in the same function.
+        "TranslatePageFunction/plan.json": {**job, "plan": True},
         "SummariseFunction/job.json": job,
         "RenderFunction/job.json": job,
         "FinishFunction/job.json": job,
@@ -309,7 +311,13 @@ def environment() -> dict[str, dict[str, str]]:
         "JWT_ISSUER": JWT_ISSUER,
         "JWT_AUDIENCE": JWT_AUDIENCE,
     }
-    llm = {"LLM_MODEL": "", "LLM_BASE_URL": "", "LLM_API_KEY": "", "LLM_API_KEY_SECRET_ARN": ""}
+    llm = {
+        "LLM_MODEL": "",
+        "LLM_BASE_URL": "",
+        "LLM_API_KEY": "",
+        "LLM_API_KEY_SECRET_ARN": "",
+        "LLM_PRICES": "",
+    }
     return {
         "ApiFunction": {
             **common,

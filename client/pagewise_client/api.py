@@ -102,6 +102,40 @@ class PagewiseClient:
         """The execution's timeline: one entry per state entered (GET .../history)."""
         return self._get_json(self._job_url(job_id, "/history"))
 
+    def usage(self, start: str | None = None, end: str | None = None) -> dict[str, Any]:
+        """The tenant's jobs, pages, tokens and cost in [start, end) (GET /api/v1/usage)."""
+        params = {key: value for key, value in (("from", start), ("to", end)) if value}
+        return self._get_json(f"{self.base_url}/api/v1/usage", **params)
+
+    def put_glossary(
+        self, name: str, body: bytes, content_type: str = "application/json", **params: Any
+    ) -> dict[str, Any]:
+        """Create or replace the glossary ``name`` (JSON or CSV body)."""
+        response = requests.put(
+            f"{self.base_url}/api/v1/glossaries/{quote(name, safe='')}",
+            data=body,
+            params={k: v for k, v in params.items() if v is not None},
+            headers={**self._headers(), "Content-Type": content_type},
+            timeout=self.timeout,
+        )
+        answer: dict[str, Any] = self._check(response).json()
+        return answer
+
+    def glossary(self, name: str) -> dict[str, Any]:
+        return self._get_json(f"{self.base_url}/api/v1/glossaries/{quote(name, safe='')}")
+
+    def glossaries(self) -> dict[str, Any]:
+        return self._get_json(f"{self.base_url}/api/v1/glossaries")
+
+    def delete_glossary(self, name: str) -> dict[str, Any]:
+        response = requests.delete(
+            f"{self.base_url}/api/v1/glossaries/{quote(name, safe='')}",
+            headers=self._headers(),
+            timeout=self.timeout,
+        )
+        answer: dict[str, Any] = self._check(response).json()
+        return answer
+
     def list_jobs(self, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit}
         if cursor:

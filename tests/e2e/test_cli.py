@@ -115,6 +115,7 @@ def test_trace_shows_the_execution_state_by_state(submitted: dict[str, Any]) -> 
         "OcrPages",
         "  OcrPage[page 1]",
         "  OcrPage[page 2]",
+        "PlanTranslation",
         "TranslatePages",
         "  TranslatePage[page 1]",
         "  TranslatePage[page 2]",

@@ -134,7 +134,8 @@ def test_a_mixed_document_is_translated_and_summarised(llm: FakeOpenAI, tmp_path
         assert pages[number]["ocr_confidence"] > 70, pages[number]
     assert pages[2]["ocr_rotation"] == 0
     assert pages[3]["ocr_rotation"] in (0, 90, 270), pages[3]
-    assert result["summary"].startswith("SUMMARY(")
+    # The cited summary (issue 17): each overview sentence names its pages.
+    assert all(f"(p. {n})" in result["summary"] for n in (1, 2, 3)), result["summary"]
     usage = result["llm_usage"]
     assert usage["model"] == "fake-model"
     assert (

@@ -24,13 +24,22 @@ Endpoints:
   or ``text``). A per-block translation (the blocks as JSON between ``<blocks>`` and
   ``</blocks>``) gets ``{"blocks": [{"id": ..., "legal_english": "LEGAL EN: <text>"}]}``.
   ``usage`` counts about 4 characters per token.
+  Issue 17: a page translation applies the glossary lines of its prompt (``- source → target``:
+  each source term, any case, becomes the target term in the echoed text) except the terms
+  told to be missed (``miss_glossary``); a JSON request whose text is a ``<document>`` (the
+  cited summary) gets ``{"overview": [...], "facts": [...]}``: per ``[Page N]`` block one
+  overview sentence citing N and one ``dates`` fact quoting that page's first words, plus, on
+  purpose, one ``amounts`` fact citing page 1 with a quote that is not on page 1 (the last
+  page's last words when there are two pages or more, else an invented sentence).
 * ``GET /v1/models``: one model, ``fake-model``.
 * ``POST /_control`` with JSON, any of: ``{"fail": [429, 500, "invalid_json", ...]}``
   (faults for the next calls, one per call, appended to the queue), ``{"down": 500}`` (every
   call fails with that status; ``true`` means 500, ``false``/``null`` ends it),
-  ``{"delay_seconds": 2}`` (every call), ``{"retry_after_ms": 1}`` (sent with 429/5xx;
-  ``null`` sends none), ``{"reset": true}`` (no faults, no delay, requests forgotten),
-  ``{"clear_requests": true}``. Answers the resulting state.
+  ``{"delay_seconds": 2}`` (every call), ``{"miss_glossary": {"term": 2}}`` (the next 2
+  translations carrying ``term`` leave it untranslated; a list: always),
+  ``{"retry_after_ms": 1}`` (sent with 429/5xx; ``null`` sends none), ``{"reset": true}``
+  (no faults, no delay, requests forgotten), ``{"clear_requests": true}``. Answers the
+  resulting state.
 * ``GET /_requests``: ``{"requests": [...]}``, each ``{path, headers, body, answer}``.
 * ``GET /_health``: ``{"ok": true}``.
 
@@ -61,6 +70,8 @@ _TAG = re.compile(r"<(page|document|part|summaries)>\n?(.*?)\n?</\1>", re.DOTALL
 _BLOCKS = re.compile(r"<blocks>\n?(.*?)\n?</blocks>", re.DOTALL)
 _SPANISH_HINTS = re.compile(r"[ñáéíóú¿¡]|\b(el|la|los|las|del|que|por|para)\b", re.IGNORECASE)
 _SUMMARY_WORDS = 12
+_GLOSSARY_LINE = re.compile(r"^- (.+?) → (.+?)(?: \(.*\))?$", re.MULTILINE)
+_PAGE_BLOCK = re.compile(r"\[Page (\d+)\]\n(.*?)(?=\n\n\[Page \d+\]\n|\Z)", re.DOTALL)
 _DEFAULT_ERRORS = {
     400: ("invalid_request_error", "invalid_request", "The request was invalid."),
     401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided: {key}."),
@@ -104,6 +115,8 @@ class FakeOpenAI:
         # The openai client honours retry-after-ms, so its own retries cost ~nothing in tests.
         self._retry_after_ms = retry_after_ms
         self._requests: list[dict[str, Any]] = []
+        # Glossary source terms (casefolded) the next answers leave out, and how many times.
+        self._miss_glossary: dict[str, int] = {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.control({"down": down, "delay_seconds": delay_seconds})
@@ -164,6 +177,12 @@ class FakeOpenAI:
                 self._down = None
                 self._delay = 0.0
                 self._requests.clear()
+                self._miss_glossary.clear()
+            if "miss_glossary" in payload:
+                misses = payload["miss_glossary"] or {}
+                if isinstance(misses, list):
+                    misses = dict.fromkeys(misses, 1_000_000)
+                self._miss_glossary.update({str(k).casefold(): int(v) for k, v in misses.items()})
             if payload.get("clear_requests"):
                 self._requests.clear()
             if "fail" in payload:
@@ -307,8 +326,7 @@ class FakeOpenAI:
         answer = [{"id": b["id"], "legal_english": f"LEGAL EN: {b['text']}"} for b in blocks]
         return json.dumps({"blocks": answer}, ensure_ascii=False)
 
-    @staticmethod
-    def _content(messages: list[dict[str, Any]], json_output: bool) -> tuple[str, str]:
+    def _content(self, messages: list[dict[str, Any]], json_output: bool) -> tuple[str, str]:
         user_texts = [str(m.get("content") or "") for m in messages if m.get("role") == "user"]
         tag, text = "text", user_texts[-1] if user_texts else ""
         for candidate in reversed(user_texts):  # a corrective retry repeats no page: look back
@@ -316,8 +334,11 @@ class FakeOpenAI:
             if match:
                 tag, text = match.group(1), match.group(2).strip()
                 break
+        if json_output and tag == "document":
+            return json.dumps(_cited_summary(text), ensure_ascii=False), tag
         if json_output:
             language = "es" if _SPANISH_HINTS.search(text) else "en"
+            text = self._apply_glossary(user_texts, text)
             return (
                 json.dumps(
                     {
@@ -331,6 +352,48 @@ class FakeOpenAI:
             )
         words = text.split()[:_SUMMARY_WORDS]
         return f"SUMMARY({tag}): {' '.join(words)}", tag
+
+    def _apply_glossary(self, user_texts: list[str], text: str) -> str:
+        """Each glossary line of the page's prompt applied to ``text`` (a whole-word,
+        case-insensitive replacement), except the terms told to be missed."""
+        prompt = next((t for t in user_texts if "<page>" in t), "")
+        for source, target in _GLOSSARY_LINE.findall(prompt):
+            with self._lock:
+                left = self._miss_glossary.get(source.casefold(), 0)
+                if left > 0:
+                    self._miss_glossary[source.casefold()] = left - 1
+                    continue
+            text = re.sub(rf"\b{re.escape(source)}\w*", target, text, flags=re.IGNORECASE)
+        return text
+
+
+def _cited_summary(document: str) -> dict[str, Any]:
+    blocks = [
+        (int(number), " ".join(body.split()))
+        for number, body in _PAGE_BLOCK.findall(document)
+        if body.strip()
+    ]
+    overview = [
+        {"text": f"Page {n} says: {' '.join(body.split()[:8])}", "pages": [n]} for n, body in blocks
+    ]
+    facts: list[dict[str, Any]] = [
+        {
+            "category": "dates",
+            "text": f"A fact from page {n}",
+            "page": n,
+            "quote": " ".join(body.split()[:8]),
+        }
+        for n, body in blocks
+    ]
+    wrong = (
+        " ".join(blocks[-1][1].split()[-8:])
+        if len(blocks) > 1
+        else "el arrendador renuncia a cobrar la renta durante diez años"
+    )
+    facts.append(
+        {"category": "amounts", "text": "A fact cited on the wrong page", "page": 1, "quote": wrong}
+    )
+    return {"overview": overview, "facts": facts}
 
 
 class _Handler(BaseHTTPRequestHandler):

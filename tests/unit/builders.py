@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+from pagewise.data.glossaries import GlossaryRepository
 from pagewise.data.jobs import JobRepository, new_job_id
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
@@ -102,4 +103,5 @@ def a_job_service(
         download_expiry_seconds=60,
         retention_days=retention_days,
         max_active_jobs_per_tenant=max_active_jobs_per_tenant,
+        glossaries=GlossaryRepository(db),
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pagewise_client.cli.errors import EXIT_CODES
 from pagewise_client.cli.jobs import VARIANTS, cmd_download, cmd_list, cmd_status
+from pagewise_client.cli.legal import cmd_glossary, cmd_usage
 from pagewise_client.cli.submit import cmd_submit
 from pagewise_client.cli.trace import cmd_trace
 
@@ -100,6 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     submit.add_argument("--client-name", help="stored with the job")
     submit.add_argument(
+        "--glossary", help="translate with this glossary of yours (pagewise glossary put)"
+    )
+    submit.add_argument(
+        "--max-cost",
+        type=float,
+        default=None,
+        help="USD: fail before any LLM call when the job's estimated cost is above this",
+    )
+    submit.add_argument(
         "--timeout",
         type=_positive_float,
         default=1800.0,
@@ -143,4 +153,20 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("job", help="the job id")
     trace.add_argument("--json", action="store_true", help="the API's answer, as JSON")
     trace.set_defaults(handler=cmd_trace)
+
+    usage = command("usage", "your jobs, pages, LLM tokens and cost over a period")
+    usage.add_argument("--from", dest="start", help="ISO date or time (default: 30 days ago)")
+    usage.add_argument("--to", dest="end", help="ISO date or time, excluded (default: now)")
+    usage.add_argument("--json", action="store_true", help="the API's answer, as JSON")
+    usage.set_defaults(handler=cmd_usage)
+
+    glossary = command(
+        "glossary", "your glossaries: put NAME FILE (.csv or .json), get NAME, list, delete NAME"
+    )
+    glossary.add_argument("action", choices=["put", "get", "list", "delete"])
+    glossary.add_argument("name", nargs="?", help="the glossary's name (not for list)")
+    glossary.add_argument("file", nargs="?", type=Path, help="put: a .csv or .json file")
+    glossary.add_argument("--source-language", help="put, CSV: the source terms' language")
+    glossary.add_argument("--json", action="store_true", help="the API's answer, as JSON")
+    glossary.set_defaults(handler=cmd_glossary)
     return parser

@@ -73,6 +73,10 @@ def cmd_submit(args: argparse.Namespace, connection: Connection) -> int:
         extra["source_language"] = args.source_language
     if args.client_name:
         extra["client_name"] = args.client_name
+    if args.glossary:
+        extra["glossary"] = args.glossary
+    if args.max_cost is not None:
+        extra["max_cost"] = args.max_cost
     started = time.monotonic()
     created = call(connection, lambda: connection.client.create_job(path, **extra))
     job_id = str(created["job_id"])

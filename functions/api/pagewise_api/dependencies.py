@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
+from pagewise.logic.glossaries import GlossaryService
 from pagewise.logic.jobs import JobService
+from pagewise.logic.usage import UsageService
 from pagewise.models import Job
 from pagewise.settings import ApiSettings
 
@@ -19,6 +21,8 @@ class ApiContext:
     settings: ApiSettings
     verifier: TokenVerifier
     job_service: JobService
+    glossary_service: GlossaryService
+    usage_service: UsageService
 
 
 def api_context(request: Request) -> ApiContext:
@@ -37,8 +41,18 @@ def get_job_service(context: Context) -> JobService:
     return context.job_service
 
 
+def get_glossary_service(context: Context) -> GlossaryService:
+    return context.glossary_service
+
+
+def get_usage_service(context: Context) -> UsageService:
+    return context.usage_service
+
+
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 JobServiceDep = Annotated[JobService, Depends(get_job_service)]
+GlossaryServiceDep = Annotated[GlossaryService, Depends(get_glossary_service)]
+UsageServiceDep = Annotated[UsageService, Depends(get_usage_service)]
 
 
 def identity(

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pagewise.documents.glossary import GlossaryTooLarge
 from pagewise.logic.jobs import FileTooLarge, InvalidRequest, TooManyActiveJobs
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -85,6 +86,12 @@ async def _too_many_active_jobs(request: Request, error: TooManyActiveJobs) -> J
     )
 
 
+async def _glossary_too_large(request: Request, error: GlossaryTooLarge) -> JSONResponse:
+    return error_response(
+        request, 413, "glossary_too_large", f"The glossary is too large: {error}."
+    )
+
+
 async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
     problems = "; ".join(
         f"{'.'.join(str(part) for part in item['loc'][1:])}: {item['msg']}"
@@ -108,6 +115,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.exception_handler(InvalidRequest)(_invalid)
     app.exception_handler(TooManyActiveJobs)(_too_many_active_jobs)
     app.exception_handler(FileTooLarge)(_file_too_large)
+    app.exception_handler(GlossaryTooLarge)(_glossary_too_large)
     app.exception_handler(RequestValidationError)(_validation)
     # Starlette's base class: also routing's 404/405 and FastAPI's 400 for unparsable bodies.
     app.exception_handler(StarletteHTTPException)(_http)

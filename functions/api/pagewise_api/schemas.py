@@ -31,6 +31,18 @@ class CreateJobBody(BaseModel):
         description="Called once the job is completed or failed: a signed JSON POST (see "
         "docs/notifications.md). https only; private and link-local addresses are refused.",
     )
+    glossary: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The name of one of your glossaries (PUT /api/v1/glossaries/{name}); the "
+        "job keeps a copy of it as it is now.",
+    )
+    max_cost: float | None = Field(
+        default=None,
+        ge=0,
+        description="USD. Once the pages are read, a job whose estimated LLM cost is above "
+        "this fails with cost_limit_exceeded before any LLM call.",
+    )
 
 
 class UploadForm(BaseModel):
@@ -88,6 +100,12 @@ class JobDetails(BaseModel):
     report_id: str | None
     created_at: datetime
     status_history: list[dict[str, Any]]
+    # Issue 17: the glossary's name, the spending cap, the estimate made once the pages were
+    # read (before any LLM call), and what the job used (set when it completes).
+    glossary: str | None = None
+    max_cost: float | None = None
+    cost_estimate: dict[str, Any] | None = None
+    usage: dict[str, Any] | None = None
 
 
 class JobStatusResponse(BaseModel):

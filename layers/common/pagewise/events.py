@@ -16,6 +16,19 @@ class PagePointer(JobPointer):
     page: int = Field(ge=1)
 
 
+class TranslationStep(JobPointer):
+    """TranslatePage's input: a page to translate, or ``plan: true`` for PlanTranslation (the
+    page-break plan and the cost estimate, once, before the pages are translated)."""
+
+    page: int | None = Field(default=None, ge=1)
+    plan: bool = False
+
+    def require_page(self) -> int:
+        if self.page is None:
+            raise ValueError("TranslatePage needs a page (or plan: true)")
+        return self.page
+
+
 class CaughtError(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     error: str | None = Field(default=None, alias="Error")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from pagewise.documents.citations import CitedSummary
+from pagewise.documents.glossary import Glossary
 
 
 class JobStatus(StrEnum):
@@ -68,6 +71,7 @@ class ErrorCode(StrEnum):
     TIMEOUT = "timeout"
     ABORTED = "aborted"
     CANCELLED = "cancelled"
+    COST_LIMIT_EXCEEDED = "cost_limit_exceeded"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -151,6 +155,21 @@ class Job(BaseModel):
     notify_email_verified: bool = False
     callback_url: str | None = None
     notifications: NotificationRecord = Field(default_factory=NotificationRecord)
+    # -- legal reader (issue 17, docs/legal-features.md) --
+    # The glossary the job named, as it was when the job was created (a snapshot).
+    glossary: Glossary | None = None
+    glossary_version: int | None = None
+    # Fail before any LLM call when the estimate is above this (USD).
+    max_cost: float | None = None
+    # Set by PlanTranslation once the pages are read: tokens and cost before they are spent.
+    cost_estimate: dict[str, Any] | None = None
+    # Set by Summarise: USD for all the job's LLM calls at the configured prices (None: a
+    # model used has no price).
+    llm_cost: float | None = None
+    # Set by Render: what the job actually used (pages, tokens, cost); GET /usage sums it.
+    usage: dict[str, Any] | None = None
+    # Set by Summarise: the overview with its pages, the key facts and how many were verified.
+    summary_cited: CitedSummary | None = None
 
     @property
     def document_key(self) -> str:
@@ -192,6 +211,16 @@ class PageReport(BaseModel):
     translation_note: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # -- legal reader (issue 17): the page-break plan and the glossary check --
+    # The start of this page that ends a sentence begun on the previous page (translated with
+    # that page), and the start of the next page taken to end this page's last sentence.
+    continuation: str | None = None
+    completion: str | None = None
+    # The source text this page's translation covers: its own text without ``continuation``,
+    # with ``completion`` at the end (None: the page's whole text, as before the plan).
+    translated_source: str | None = None
+    glossary_applied: list[dict[str, str]] | None = None
+    glossary_missed: list[dict[str, str]] | None = None
 
 
 class PageResult(PageReport):
@@ -218,6 +247,8 @@ class LlmUsage(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    # USD, from the model's configured price per million tokens; None when it has none.
+    cost: float | None = None
 
 
 class OutputFile(BaseModel):
@@ -281,3 +312,7 @@ class JobResult(BaseModel):
     render_seconds: dict[str, float] = Field(default_factory=dict)
     # The job's: the result goes with it (TTL index, RetentionDays); None keeps it.
     expires_at: datetime | None = None
+    # -- legal reader (issue 17) --
+    summary_cited: CitedSummary | None = None
+    cost_estimate: dict[str, Any] | None = None
+    glossary: dict[str, Any] | None = None

@@ -27,6 +27,15 @@ class PageRead(PagePointer):
     ocr_seconds: float
 
 
+class Planned(JobPointer):
+    """PlanTranslation: pages whose start was translated with the previous page, and the
+    estimate of the LLM calls to come (cost None: no price configured for the model)."""
+
+    continued_pages: int
+    estimated_tokens: int
+    estimated_cost: float | None
+
+
 class PageTranslated(PagePointer):
     """TranslatePage: who translated the page, and the tokens it cost."""
 

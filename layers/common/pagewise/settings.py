@@ -6,12 +6,14 @@ time and passes the model (or the clients built from it) down.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pagewise.documents.cost import DEFAULT_PRICES, ModelPrice
 from pagewise.documents.language import SHIPPED_TESSERACT_LANGUAGES
 
 
@@ -142,10 +144,24 @@ class PipelineSettings(StoreSettings):
     # The client's own retries stay small: Step Functions retries with backoff and jitter.
     llm_max_retries: int = Field(default=1, alias="LLM_MAX_RETRIES", ge=0, le=3)
     llm_max_context_tokens: int = Field(default=100_000, alias="LLM_MAX_CONTEXT_TOKENS", ge=1_000)
+    # USD per million tokens, per model, for the cost estimate and the usage: JSON such as
+    # {"gpt-4o-mini": {"input": 0.15, "output": 0.6}}, merged over DEFAULT_PRICES.
+    llm_prices: dict[str, ModelPrice] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICES), alias="LLM_PRICES"
+    )
 
     _unset = field_validator(
         "llm_base_url", "llm_api_key", "llm_api_key_secret", "llm_api_key_parameter"
     )(_empty_is_unset)
+
+    @field_validator("llm_prices", mode="before")
+    @classmethod
+    def _prices(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip() else {}
+        if isinstance(value, dict):
+            return {**DEFAULT_PRICES, **value}
+        return value
 
     @property
     def llm_enabled(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pagewise.data.glossaries import GlossaryRepository
 from pagewise.data.jobs import JobRepository
 from pagewise.data.mongo import database_for, ensure_indexes
 from pagewise.data.notifications import final_status_hook
@@ -11,9 +12,12 @@ from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
 from pagewise.data.secrets import llm_api_key
 from pagewise.data.storage import DocumentStore
+from pagewise.data.usage import UsageRepository
 from pagewise.data.workflow import Workflow
+from pagewise.logic.glossaries import GlossaryService
 from pagewise.logic.jobs import JobService
 from pagewise.logic.pipeline import Pipeline
+from pagewise.logic.usage import UsageService
 from pagewise.settings import ApiSettings, PipelineSettings, StoreSettings
 
 if TYPE_CHECKING:
@@ -70,6 +74,15 @@ def job_service_for(settings: ApiSettings) -> JobService:
         upload_expiry_seconds=settings.upload_expiry_seconds,
         download_expiry_seconds=settings.download_expiry_seconds,
         allow_local_callbacks=settings.allow_local_callbacks,
+        glossaries=GlossaryRepository(db),
         retention_days=settings.retention_days,
         max_active_jobs_per_tenant=settings.max_active_jobs_per_tenant,
     )
+
+
+def glossary_service_for(settings: ApiSettings) -> GlossaryService:
+    return GlossaryService(GlossaryRepository(database_for(settings)))
+
+
+def usage_service_for(settings: ApiSettings) -> UsageService:
+    return UsageService(UsageRepository(database_for(settings)))

@@ -142,7 +142,15 @@ def _seed(world: World, status: JobStatus, **fields: Any) -> None:
     world.pipeline.jobs.insert(job)
 
 
-STEPS = ("prepare", "ocr_page", "translate_page", "summarise", "render", "finish")
+STEPS = (
+    "prepare",
+    "ocr_page",
+    "plan_translation",
+    "translate_page",
+    "summarise",
+    "render",
+    "finish",
+)
 
 
 def _run_pipeline_before(world: World, step: str) -> None:
@@ -265,6 +273,16 @@ def case_ocr_page(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     assert metric_values(documents, "OcrSeconds") == []  # no Tesseract for a text layer
 
 
+def case_plan_translation(world: World) -> None:
+    _run_pipeline_before(world, "plan_translation")
+    result = world.invoke("TranslatePageFunction/plan.json")
+    # Offline: no LLM call to pay for; the estimate is on the job.
+    assert (result["estimated_tokens"], result["estimated_cost"]) == (0, 0.0)
+    job = world.pipeline.jobs.get(generate.JOB_ID)
+    assert job is not None and job.cost_estimate is not None
+    assert job.cost_estimate["llm_calls"] == 0
+
+
 def case_translate_page(world: World) -> None:
     _run_pipeline_before(world, "translate_page")
     result = world.invoke("TranslatePageFunction/page.json")
@@ -347,6 +365,7 @@ CASES: dict[str, Callable[..., None]] = {
     "PrepareFunction/job.json": case_prepare,
     "OcrPageFunction/page.json": case_ocr_page,
     "TranslatePageFunction/page.json": case_translate_page,
+    "TranslatePageFunction/plan.json": case_plan_translation,
     "SummariseFunction/job.json": case_summarise,
     "RenderFunction/job.json": case_render,
     "FinishFunction/job.json": case_finish,

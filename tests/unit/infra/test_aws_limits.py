@@ -61,7 +61,7 @@ def test_inline_page_maps_overflow_the_history_at_max_pages() -> None:
     # 7 + 7 events a page measured; every retry (TooManyRequestsException's and
     # LlmQuotaExceeded's included) and the failure path: 187 a page.
     assert budget.inline_per_page_worst == 187
-    assert budget.largest_document_pages == 132
+    assert budget.largest_document_pages == 131  # PlanTranslation adds to the fixed part
 
 
 def test_more_retries_make_the_inline_budget_thinner() -> None:

@@ -110,7 +110,20 @@ def test_state_machine_runs_the_pipeline_in_order_and_catches_failures() -> None
     while name in states:
         order.append(name)
         name = states[name].get("Next")
-    assert order == ["Prepare", "OcrPages", "TranslatePages", "Summarise", "Render", "Finish"]
+    assert order == [
+        "Prepare",
+        "OcrPages",
+        "PlanTranslation",
+        "TranslatePages",
+        "Summarise",
+        "Render",
+        "Finish",
+    ]
+    # The plan (page breaks, cost estimate, max_cost) runs in the function with the LLM
+    # settings, once, before any page is translated.
+    plan = states["PlanTranslation"]["Parameters"]
+    assert plan["FunctionName"] == "TranslatePageFunctionArn"
+    assert plan["Payload"]["plan"] is True
     for state in order:
         catches = states[state]["Catch"]
         assert any(c["Next"] == "MarkFailed" and "States.ALL" in c["ErrorEquals"] for c in catches)

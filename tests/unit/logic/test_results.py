@@ -91,9 +91,12 @@ def test_each_page_text_is_stored_once_and_the_result_refers_to_it(
     assert "page_results" not in stored and "ai_report_content" not in stored
     assert stored["page_count"] == PAGES
     assert stored["page_results_ref"] == {"collection": "page_results", "job_id": finished}
-    # Each page's text is in its own page_results document and nowhere else (the summary,
-    # which quotes sentences, is the document's own text).
-    beside_summary = str({key: value for key, value in stored.items() if key != "summary"})
+    # Each page's text is in its own page_results document and nowhere else (the summary and
+    # its cited form with the key facts' quotes, which quote sentences, are the document's own
+    # text).
+    beside_summary = str(
+        {key: value for key, value in stored.items() if key not in ("summary", "summary_cited")}
+    )
     for page in range(1, PAGES + 1):
         phrase = f"renta del mes {page} "
         holders = [doc["page"] for doc in db.page_results.find() if phrase in str(doc)]

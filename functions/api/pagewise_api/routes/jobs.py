@@ -75,6 +75,10 @@ def _details(job: Job) -> JobDetails:
         report_id=job.report_id,
         created_at=job.created_at,
         status_history=[change.model_dump(mode="json") for change in job.status_history],
+        glossary=job.glossary.name if job.glossary else None,
+        max_cost=job.max_cost,
+        cost_estimate=job.cost_estimate,
+        usage=job.usage,
     )
 
 
@@ -128,6 +132,8 @@ def upload_job(
     source_language: Annotated[str | None, Form(max_length=20)] = None,
     layout: Annotated[Layout, Form()] = "standard",
     callback_url: Annotated[str | None, Form(max_length=2048)] = None,
+    glossary: Annotated[str | None, Form(max_length=64)] = None,
+    max_cost: Annotated[float | None, Form(ge=0)] = None,
 ) -> LegacyUploadResponse:
     # Read one byte past the limit: enough to refuse a larger file without holding it.
     content = file.file.read(settings.one_shot_max_bytes + 1)
@@ -142,6 +148,8 @@ def upload_job(
         layout=layout,
         callback_url=callback_url,
         notify_email=caller.email,
+        glossary=glossary,
+        max_cost=max_cost,
     )
     request.state.job_id = job.job_id  # the access log's correlation id
     return LegacyUploadResponse(

@@ -260,6 +260,8 @@ async function upload(event) {
       layout: $("layout").value,
     };
     if ($("source-language").value) body.source_language = $("source-language").value;
+    if ($("glossary").value.trim()) body.glossary = $("glossary").value.trim();
+    if ($("max-cost").value !== "") body.max_cost = Number($("max-cost").value);
     created = await api("api/v1/jobs", { method: "POST", body });
     await postToStorage(created.upload, file, showUploadProgress);
     showUploadProgress(file.size, file.size);
@@ -408,8 +410,42 @@ function renderJob(status, result) {
   $("job-summary").hidden = !summary;
   $("summary-text").textContent = summary || "";
   $("summary-note").textContent = (result && result.summary_info && result.summary_info.note) || "";
+  renderFacts(result && result.summary_cited);
 
   renderPages(details, result);
+}
+
+const FACT_LABELS = {
+  parties: "Parties",
+  dates: "Dates and deadlines",
+  amounts: "Amounts",
+  obligations: "Obligations",
+  termination: "Termination",
+  governing_law: "Governing law",
+  jurisdiction: "Jurisdiction",
+};
+
+// The verified key facts, each with "p. N" and its quote; unverified ones are only counted.
+function renderFacts(cited) {
+  const facts = cited && Array.isArray(cited.facts) ? cited.facts.filter((fact) => fact.verified) : [];
+  $("key-facts-box").hidden = !cited || (facts.length === 0 && !cited.facts_unverified);
+  if (!cited) return;
+  const notes = [cited.facts_label || ""];
+  if (cited.facts_unverified) {
+    notes.push(`${cited.facts_unverified} more fact(s) not shown: their quote was not found on the page they cite.`);
+  }
+  $("key-facts-note").textContent = notes.filter(Boolean).join(" ");
+  $("key-facts").replaceChildren(
+    ...facts.map((fact) => {
+      const item = document.createElement("li");
+      const label = document.createElement("strong");
+      label.textContent = `${FACT_LABELS[fact.category] || fact.category}: `;
+      const quote = document.createElement("q");
+      quote.textContent = fact.quote;
+      item.append(label, `${fact.text} (p. ${fact.page}) `, quote);
+      return item;
+    }),
+  );
 }
 
 function pageStateFromCounters(page, details) {
@@ -430,6 +466,19 @@ function textBlock(label, text) {
   body.textContent = text;
   block.append(summary, body);
   return block;
+}
+
+// As the PDF says it (documents/render/content.py, page_marks).
+function pageMarks(page) {
+  const marks = [];
+  const terms = (list) => list.map((entry) => `${entry.source} → ${entry.target}`).join("; ");
+  if (page.continuation) {
+    marks.push(`Continuation: this page begins with the end of a sentence from page ${page.page - 1}, translated with page ${page.page - 1}.`);
+  }
+  if (page.completion) marks.push(`The last sentence continues on page ${page.page + 1}; it is translated here whole.`);
+  if (page.glossary_applied && page.glossary_applied.length) marks.push(`Glossary terms used: ${terms(page.glossary_applied)}.`);
+  if (page.glossary_missed && page.glossary_missed.length) marks.push(`Glossary terms not used: ${terms(page.glossary_missed)}.`);
+  return marks;
 }
 
 // The other outputs of a finished job (GET .../download?variant=...), as /result lists them.
@@ -514,6 +563,12 @@ function renderPages(details, result) {
         note.className = "hint";
         note.textContent = page.translation_note;
         item.append(note);
+      }
+      for (const mark of pageMarks(page)) {
+        const line = document.createElement("p");
+        line.className = "hint";
+        line.textContent = mark;
+        item.append(line);
       }
       if (previews.has(page.page)) item.append(previewPair(page.page, previews.get(page.page)));
       if (page.plain_english) item.append(textBlock(`Plain English, page ${page.page}`, page.plain_english));

@@ -122,6 +122,7 @@ def ensure_indexes(db: Database) -> None:
         )
         _index(db.page_results, [("job_id", ASCENDING), ("page", ASCENDING)], unique=True)
         _index(db.ai_extracted_content, [("document_id", ASCENDING)], unique=True)
+        _index(db.glossaries, [("tenant", ASCENDING), ("name", ASCENDING)], unique=True)
         # Retention: a job, its pages and its result each go at their expires_at (the job's).
         for collection in (db.original_files, db.page_results, db.ai_extracted_content):
             _index(collection, [(EXPIRES_AT, ASCENDING)], expireAfterSeconds=0)

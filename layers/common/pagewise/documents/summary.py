@@ -56,18 +56,33 @@ def extractive_summary(page_texts: list[str], max_sentences: int = 5, max_chars:
     sentences do not win by length alone). Ties keep the earlier sentence. The result never
     exceeds ``max_chars``.
     """
+    return " ".join(
+        sentence
+        for sentence, _ in extractive_sentences(
+            page_texts, max_sentences=max_sentences, max_chars=max_chars
+        )
+    )
+
+
+def extractive_sentences(
+    page_texts: list[str], max_sentences: int = 5, max_chars: int = 1200
+) -> list[tuple[str, list[int]]]:
+    """The sentences :func:`extractive_summary` picks, each with the page (from 1) it is on."""
     if max_sentences < 1 or max_chars < 1:
-        return ""
+        return []
     sentences: list[str] = []
-    for page in page_texts:
+    pages: list[int] = []
+    for number, page in enumerate(page_texts, start=1):
         for raw in _SENTENCE_SPLIT.split(page or ""):
             sentence = " ".join(raw.split())  # collapse OCR line breaks inside a sentence
             if len(sentence) >= _MIN_SENTENCE_CHARS and _words(sentence):
                 sentences.append(sentence)
+                pages.append(number)
     if not sentences:
         # Nothing sentence-like (e.g. a form of short fields): fall back to the start of the text.
         joined = " ".join(" ".join(p.split()) for p in page_texts if p and p.strip())
-        return _truncate(joined, max_chars)
+        cited = [n for n, p in enumerate(page_texts, start=1) if p and p.strip()]
+        return [(_truncate(joined, max_chars), cited)] if joined else []
 
     freq = Counter(w for s in sentences for w in _words(s))
     top = max(freq.values())
@@ -89,8 +104,9 @@ def extractive_summary(page_texts: list[str], max_sentences: int = 5, max_chars:
         length += extra
     if not picked:
         # Even the best sentence is longer than max_chars: cut it rather than return nothing.
-        return _truncate(sentences[chosen[0][1]], max_chars)
-    return " ".join(sentences[i] for i in sorted(picked))
+        best = chosen[0][1]
+        return [(_truncate(sentences[best], max_chars), [pages[best]])]
+    return [(sentences[i], [pages[i]]) for i in sorted(picked)]
 
 
 def summarise_offline(

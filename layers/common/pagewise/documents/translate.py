@@ -19,8 +19,11 @@ import re
 import shutil
 import signal
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+from pagewise.documents.glossary import GlossaryEntry, TermMatch, term_matches
 
 LOG = logging.getLogger(__name__)
 
@@ -55,6 +58,10 @@ class PageTranslation:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     detected_language: str | None = None
+    # The glossary entries found on the page whose English term the translation uses, and
+    # those it does not (issue 17).
+    glossary_applied: tuple[GlossaryEntry, ...] = ()
+    glossary_missed: tuple[GlossaryEntry, ...] = ()
 
 
 # --- language codes --------------------------------------------------------------------------
@@ -235,35 +242,74 @@ def translate_offline(
     *,
     apertium_cmd: str | None = "apertium",
     apertium_timeout_seconds: float = DEFAULT_APERTIUM_TIMEOUT_SECONDS,
+    glossary: Sequence[GlossaryEntry] = (),
 ) -> PageTranslation:
     """The page without an LLM: an Apertium gist where a pair into English is installed,
     otherwise the source text; both labelled as not being a translation.
 
     ``source_language`` accepts ISO 639-1 (``es``) or Tesseract codes (``spa``, ``spa+eng``).
-    ``apertium_cmd=None`` disables Apertium.
+    ``apertium_cmd=None`` disables Apertium. ``glossary``: the gist uses the entries' English
+    terms: each occurrence of a source term is replaced by a placeholder word Apertium passes
+    through unchanged, and the placeholder by the English term after it; in the source text
+    (no Apertium pair) the English term follows the source term in brackets. The note says so.
     """
     body = text if text.strip() else ""
     language = normalise_language(source_language)
+    matches = term_matches(glossary, body) if body else []
+    applied = tuple(dict.fromkeys(match.entry for match in matches))
+    glossary_note = (
+        " Glossary terms applied: " + "; ".join(f"{e.source} → {e.target}" for e in applied) + "."
+        if applied
+        else ""
+    )
     if body and apertium_cmd:
         pair = apertium_pair(language, apertium_cmd=apertium_cmd)
         if pair is not None:
+            marked, placeholders = _with_placeholders(body, matches)
             gist = apertium_gist(
-                body, pair, apertium_cmd=apertium_cmd, timeout_seconds=apertium_timeout_seconds
+                marked, pair, apertium_cmd=apertium_cmd, timeout_seconds=apertium_timeout_seconds
             )
             if gist is not None:
+                for placeholder, target in placeholders.items():
+                    gist = gist.replace(placeholder, target)
                 return PageTranslation(
                     legal_english=gist,
                     plain_english=gist,
                     provider=APERTIUM_PROVIDER,
                     model=pair,
                     translated=False,
-                    note=APERTIUM_NOTE,
+                    note=APERTIUM_NOTE + glossary_note,
+                    glossary_applied=applied,
                 )
+    annotated = body
+    for match in reversed(matches):
+        annotated = annotated[: match.end] + f" [{match.entry.target}]" + annotated[match.end :]
     return PageTranslation(
-        legal_english=body,
-        plain_english=body,
+        legal_english=annotated,
+        plain_english=annotated,
         provider=OFFLINE_PROVIDER,
         model=None,
         translated=False,
-        note=ENGLISH_SOURCE_NOTE if body and language == "eng" else OFFLINE_NOTE,
+        note=(ENGLISH_SOURCE_NOTE if body and language == "eng" else OFFLINE_NOTE) + glossary_note,
+        glossary_applied=applied,
     )
+
+
+def _placeholder(index: int) -> str:
+    """A word of letters only that no dictionary has: Apertium copies it as it is."""
+    letters = ""
+    index += 26 * 26  # always three letters
+    while index:
+        index, rest = divmod(index, 26)
+        letters = chr(ord("a") + rest) + letters
+    return f"Qqglos{letters}q"
+
+
+def _with_placeholders(text: str, matches: Sequence[TermMatch]) -> tuple[str, dict[str, str]]:
+    placeholders: dict[str, str] = {}
+    out = text
+    for index, match in reversed(list(enumerate(matches))):
+        word = _placeholder(index)
+        placeholders[word] = match.entry.target
+        out = out[: match.start] + word + out[match.end :]
+    return out, placeholders

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pagewise.data.glossaries import GlossaryRepository, StoredGlossary
 from pagewise.data.jobs import JobRepository, new_job_id
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore, PresignedUpload, work_prefix
 from pagewise.data.workflow import ExecutionView, Workflow
 from pagewise.documents.errors import DocumentError
+from pagewise.documents.glossary import Glossary
 from pagewise.documents.kinds import CONTENT_TYPES, detect_kind
 from pagewise.logic.history import execution_timeline
 from pagewise.logic.ingest import accept_upload
@@ -85,6 +87,9 @@ class NewJobRequest:
     # The creator's address (the token's `email` claim and whether it is verified), told when
     # the job ends if it is verified.
     notify_email: EmailClaim | None = None
+    # Issue 17: the tenant's glossary to translate with (snapshotted now), and a spending cap.
+    glossary: str | None = None
+    max_cost: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,8 @@ class JobService:
     download_expiry_seconds: int
     # The local stack lets callback_url be http://127.0.0.1; AWS never does.
     allow_local_callbacks: bool = False
+    # The tenants' glossaries, which a job may name (None: naming one is refused).
+    glossaries: GlossaryRepository | None = None
     # RetentionDays: a job (and what it made) expires this many days after it was created;
     # 0 keeps it for ever.
     retention_days: int = 0
@@ -142,6 +149,7 @@ class JobService:
                 check_callback_url(request.callback_url, self.allow_local_callbacks)
             except CallbackUrlRefused as error:
                 raise InvalidRequest(f"callback_url is not accepted: {error}") from error
+        glossary = self._glossary_snapshot(tenant, request.glossary)
         now = datetime.now(UTC)
         self._check_fair_use(tenant, now)
         job_id = new_job_id()
@@ -160,6 +168,13 @@ class JobService:
             notify_email=request.notify_email.address if request.notify_email else None,
             notify_email_verified=bool(request.notify_email and request.notify_email.verified),
             callback_url=request.callback_url,
+            glossary=(
+                Glossary.model_validate(glossary.model_dump(include=set(Glossary.model_fields)))
+                if glossary
+                else None
+            ),
+            glossary_version=glossary.version if glossary else None,
+            max_cost=request.max_cost,
             processing_status=JobStatus.AWAITING_UPLOAD,
             created_at=now,
             updated_at=now,
@@ -177,6 +192,16 @@ class JobService:
             max_bytes=self.upload_max_bytes,
         )
 
+    def _glossary_snapshot(self, tenant: str, name: str | None) -> StoredGlossary | None:
+        """The tenant's glossary ``name`` as it is now: the job keeps this copy, so editing
+        the glossary while the job runs changes nothing. Another tenant's is not found."""
+        if name is None:
+            return None
+        stored = self.glossaries.get(tenant, name) if self.glossaries else None
+        if stored is None:
+            raise InvalidRequest(f"glossary {name!r} does not exist")
+        return stored
+
     def create_with_content(
         self,
         tenant: str,
@@ -189,6 +214,8 @@ class JobService:
         layout: Layout = "standard",
         callback_url: str | None = None,
         notify_email: EmailClaim | None = None,
+        glossary: str | None = None,
+        max_cost: float | None = None,
     ) -> Job:
         """The old one-shot upload: the file comes with the request and is queued at once.
 
@@ -219,6 +246,8 @@ class JobService:
                 layout=layout,
                 callback_url=callback_url,
                 notify_email=notify_email,
+                glossary=glossary,
+                max_cost=max_cost,
             ),
         )
         self.store.write(created.job.upload_key, content, CONTENT_TYPES[kind])

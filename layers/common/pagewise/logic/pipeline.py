@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
@@ -18,17 +18,25 @@ from pagewise.data.jobs import JobRepository
 from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository, report_key
 from pagewise.data.storage import DocumentStore
+from pagewise.documents.citations import OverviewSentence
 from pagewise.documents.errors import DocumentError
+from pagewise.documents.glossary import (
+    GlossaryEntry,
+    describe,
+    entries_on_page,
+    glossary_lines,
+)
 from pagewise.events import PagePointer
 from pagewise.logic.errors import JobFailed, describe_failure
 from pagewise.logic.report import job_result, summary_label, translation_providers
 from pagewise.logic.results import clip_text
-from pagewise.models import ErrorCode, Job, JobStatus, SummaryInfo, statuses_before
+from pagewise.models import ErrorCode, Job, JobStatus, PageResult, SummaryInfo, statuses_before
 from pagewise.outputs import (
     Finished,
     MarkedFailed,
     PageRead,
     PageTranslated,
+    Planned,
     Prepared,
     Rendered,
     Summarised,
@@ -37,7 +45,6 @@ from pagewise.settings import PipelineSettings
 
 if TYPE_CHECKING:
     from pagewise.documents.llm import LlmConfig, LlmTranslator
-    from pagewise.documents.summary import SummaryResult
     from pagewise.documents.translate import PageTranslation
 
 LOG = logging.getLogger(__name__)
@@ -174,6 +181,54 @@ class Pipeline:
             self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
         return PageRead(job_id=job_id, page=page, source=text.source, ocr_seconds=ocr_seconds)
 
+    def plan_translation(self, job_id: str) -> Planned:
+        """After OCR, before any translation: where sentences cross page breaks (each page's
+        share of the text), and what the LLM calls will cost; a job whose estimate is over its
+        ``max_cost`` fails here, before any LLM call. See docs/legal-features.md."""
+        from pagewise.documents.continuation import plan_pages
+        from pagewise.documents.cost import estimate_job
+
+        job = self._job(job_id)
+        # The Map over pages ends only after every OCR page returned, so OCR is complete.
+        self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
+        pages = self.pages.all_for_job(job_id)
+        texts = [page.ocr_text or "" for page in pages]
+        plans = plan_pages(texts)
+        for page, plan in zip(pages, plans, strict=True):
+            self.pages.save(
+                job_id,
+                page.page,
+                continuation=plan.continuation or None,
+                completion=plan.completion or None,
+                translated_source=plan.text,
+            )
+        entries = job.glossary.entries if job.glossary else []
+        estimate = estimate_job(
+            [plan.text for plan in plans],
+            model=self.settings.llm_model.strip() or None,
+            prices=self.settings.llm_prices,
+            extra_prompt_per_page=[
+                glossary_lines(entries_on_page(entries, plan.text)) for plan in plans
+            ],
+            source_texts=texts,
+        )
+        self.jobs.update_fields(job_id, cost_estimate=estimate.model_dump(mode="json"))
+        over = estimate.cost is None or estimate.cost > (job.max_cost or 0)
+        if job.max_cost is not None and estimate.llm_calls and over:
+            # No price for the model: the cost cannot be bounded, so the cap refuses it too.
+            self._fail(
+                job_id,
+                ErrorCode.COST_LIMIT_EXCEEDED,
+                f"The estimate is {estimate.describe()}, over this job's max_cost of "
+                f"{job.max_cost:g} USD; no LLM was called.",
+            )
+        return Planned(
+            job_id=job_id,
+            continued_pages=sum(1 for plan in plans if plan.continues_previous),
+            estimated_tokens=estimate.prompt_tokens + estimate.completion_tokens,
+            estimated_cost=estimate.cost,
+        )
+
     def translate_page(self, job_id: str, page: int) -> PageTranslated:
         job = self._job(job_id)
         if job.processing_status in statuses_before(JobStatus.TRANSLATION_STARTED):
@@ -186,10 +241,34 @@ class Pipeline:
         if result is None:
             raise JobFailed(ErrorCode.INTERNAL_ERROR, f"Page {page} has no OCR result.")
         language = job.source_language or result.language
-        translation = self._translate(job_id, result.ocr_text or "", language, page)
+        # What the plan gave this page (its text less the sentence the previous page took,
+        # plus the end of its own last sentence); the page's whole text before a plan existed.
+        text = (
+            result.translated_source
+            if result.translated_source is not None
+            else (result.ocr_text or "")
+        )
+        translation = self._translate(
+            job_id,
+            text,
+            language,
+            page,
+            glossary=entries_on_page(job.glossary.entries, text) if job.glossary else [],
+            completion=result.completion or "",
+            continues_previous=bool(result.continuation),
+        )
+        glossary_check = (
+            {
+                "glossary_applied": describe(translation.glossary_applied),
+                "glossary_missed": describe(translation.glossary_missed),
+            }
+            if job.glossary
+            else {}
+        )
         self.pages.save(
             job_id,
             page,
+            **glossary_check,
             expires_at=job.expires_at,
             legal_english=clip_text(translation.legal_english),
             plain_english=clip_text(translation.plain_english),
@@ -217,17 +296,32 @@ class Pipeline:
         )
 
     def _translate(
-        self, job_id: str, text: str, language: str | None, page: int
+        self,
+        job_id: str,
+        text: str,
+        language: str | None,
+        page: int,
+        *,
+        glossary: Sequence[GlossaryEntry] = (),
+        completion: str = "",
+        continues_previous: bool = False,
     ) -> PageTranslation:
         from pagewise.documents.translate import translate_offline
 
         translator = self._llm()
         if translator is None:
-            return translate_offline(text, language)
+            return translate_offline(text, language, glossary=glossary)
         from pagewise.documents.llm import LlmBadRequest
 
         try:
-            return translator.translate_page(text, source_language=language, page_number=page)
+            return translator.translate_page(
+                text,
+                source_language=language,
+                page_number=page,
+                glossary=glossary,
+                completion=completion,
+                continues_previous=continues_previous,
+            )
         except LlmBadRequest as error:
             # Retrying cannot fix it (bad request, auth, content filter): fail the job.
             self._fail(job_id, error.error_code, f"Page {page}: {error.message}", error)
@@ -265,41 +359,105 @@ class Pipeline:
         return len(blocks.blocks)
 
     def summarise(self, job_id: str) -> Summarised:
-        from pagewise.documents.summary import summarise_offline
+        """The overview (each sentence with its pages) and the key facts (each with its page
+        and a verbatim quote, verified on that page before it is shown)."""
+        from pagewise.documents.citations import (
+            PATTERN_LABEL,
+            checked_summary,
+            overview_text,
+            pattern_facts,
+        )
 
         self._job(job_id)
         self.jobs.advance(job_id, JobStatus.TRANSLATION_COMPLETED)
         self.jobs.advance(job_id, JobStatus.SUMMARISING)
         pages = self.pages.all_for_job(job_id)
+        sources = {page.page: page.ocr_text or "" for page in pages}
+        # A quote may run on into the words the page's last sentence took from the next page.
+        checkable = {
+            page.page: " ".join(filter(None, (page.ocr_text, page.completion))) for page in pages
+        }
         translator = self._llm()
-        summary: SummaryResult
         if translator is None:
-            summary = summarise_offline([page.plain_english or "" for page in pages])
+            from pagewise.documents.summary import EXTRACTIVE_NOTE, extractive_sentences
+
+            picked = extractive_sentences([page.plain_english or "" for page in pages])
+            # extractive_sentences numbers the pages it was given from 1: map back.
+            numbers = [page.page for page in pages]
+            overview = [
+                OverviewSentence(text=text, pages=[numbers[n - 1] for n in cited])
+                for text, cited in picked
+            ]
+            cited = checked_summary(overview, pattern_facts(sources), checkable, PATTERN_LABEL)
+            info = SummaryInfo(
+                method="extractive" if overview else "none",
+                provider="offline",
+                note=EXTRACTIVE_NOTE,
+            )
         else:
             from pagewise.documents.llm import LlmBadRequest
 
             try:
-                # The legal-English text: complete and faithful, where plain English simplifies.
-                summary = translator.summarise([page.legal_english or "" for page in pages])
+                answer = translator.cited_summary(sorted(sources.items()))
             except LlmBadRequest as error:
                 self._fail(job_id, error.error_code, f"Summary: {error.message}", error)
-        info = SummaryInfo(
-            method=summary.method,
-            provider=summary.provider,
-            model=summary.model,
-            note=summary.note,
-            prompt_tokens=summary.prompt_tokens,
-            completion_tokens=summary.completion_tokens,
-        )
+            model = translator.config.model
+            cited = checked_summary(
+                answer.overview,
+                answer.facts,
+                checkable,
+                f"Key facts extracted by {model} (LLM); each quote was looked for on its page.",
+            )
+            info = SummaryInfo(
+                method="none"
+                if not answer.calls
+                else "llm"
+                if answer.calls == 1
+                else "llm_map_reduce",
+                provider=translator.config.provider_label,
+                model=model,
+                note=f"Summary by {model} (LLM), each sentence citing its pages.",
+                prompt_tokens=answer.prompt_tokens,
+                completion_tokens=answer.completion_tokens,
+            )
         self.jobs.update_fields(
-            job_id, summary=clip_text(summary.text), summary_info=info.model_dump()
+            job_id,
+            summary=clip_text(overview_text(cited.overview)),
+            summary_info=info.model_dump(),
+            summary_cited=cited.model_dump(),
+            llm_cost=self._llm_cost(pages, info),
         )
         return Summarised(
             job_id=job_id,
-            method=summary.method,
-            prompt_tokens=summary.prompt_tokens,
-            completion_tokens=summary.completion_tokens,
+            method=info.method,
+            prompt_tokens=info.prompt_tokens,
+            completion_tokens=info.completion_tokens,
         )
+
+    def _llm_cost(self, pages: Sequence[PageResult], summary: SummaryInfo) -> float | None:
+        """USD for every LLM call of the job (pages, blocks, summary), each at its model's price;
+        None when a model that was used has no price. Here, where the LLM settings are."""
+        from pagewise.documents.cost import cost_of
+
+        # Each page's translation and its per-block translation (the overlay's), same model.
+        calls = [
+            (
+                p.translation_model,
+                p.prompt_tokens + p.block_prompt_tokens,
+                p.completion_tokens + p.block_completion_tokens,
+            )
+            for p in pages
+        ]
+        calls.append((summary.model, summary.prompt_tokens, summary.completion_tokens))
+        total = 0.0
+        for model, prompt, completion in calls:
+            if not prompt and not completion:
+                continue
+            cost = cost_of(prompt, completion, self.settings.llm_prices.get(model or ""))
+            if cost is None:
+                return None
+            total += cost
+        return round(total, 6)
 
     def render(self, job_id: str) -> Rendered:
         from pagewise.documents.render import DocumentMeta, RenderPage, render_pdf, report_text
@@ -321,9 +479,18 @@ class Pipeline:
                 plain_english=page.plain_english or "",
                 note=page.translation_note or "",
                 translated=bool(page.translated),
+                continuation=page.continuation or "",
+                completion=page.completion or "",
+                glossary_applied=[
+                    f"{e['source']} → {e['target']}" for e in page.glossary_applied or []
+                ],
+                glossary_missed=[
+                    f"{e['source']} → {e['target']}" for e in page.glossary_missed or []
+                ],
             )
             for page in pages
         ]
+        cited = job.summary_cited
         meta = DocumentMeta(
             document_name=job.file_name,
             generated_at=generated_at,
@@ -333,6 +500,15 @@ class Pipeline:
             provider=provider,
             model=model,
             layout=job.layout,
+            key_facts=cited.shown_facts if cited else (),
+            facts_label=cited.facts_label if cited else "",
+            facts_unverified=cited.facts_unverified if cited else 0,
+            glossary=(
+                f"{job.glossary.name} (version {job.glossary_version}, "
+                f"{len(job.glossary.entries)} entries)"
+                if job.glossary
+                else None
+            ),
         )
         started = time.perf_counter()
         pdf = render_pdf(meta, render_pages, font_dir=self.settings.font_dir)
@@ -350,8 +526,19 @@ class Pipeline:
         outputs.seconds["report"] = report_seconds
         result = job_result(job, pages, summary, content_key, generated_at)
         self.results.save(job_id, result.model_copy(update=outputs.result_fields(job.file_name)))
-        # The summary also lives on the job (original_files.summary), set by Summarise.
-        self.jobs.update_fields(job_id, output_pdf_path=output_key, output_keys=outputs.keys)
+        # The summary also lives on the job (original_files.summary), set by Summarise; the
+        # usage too, for GET /usage.
+        self.jobs.update_fields(
+            job_id,
+            output_pdf_path=output_key,
+            output_keys=outputs.keys,
+            usage={
+                "pages": len(pages),
+                "prompt_tokens": result.llm_usage.prompt_tokens,
+                "completion_tokens": result.llm_usage.completion_tokens,
+                "cost": result.llm_usage.cost,
+            },
+        )
         return Rendered(job_id=job_id, output_key=output_key)
 
     def finish(self, job_id: str) -> Finished:

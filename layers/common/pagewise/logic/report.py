@@ -35,7 +35,9 @@ def translation_providers(pages: Sequence[PageResult]) -> tuple[str, str | None]
     return ", ".join(providers), ", ".join(models) or None
 
 
-def llm_usage(pages: Sequence[PageResult], summary: SummaryInfo) -> LlmUsage:
+def llm_usage(
+    pages: Sequence[PageResult], summary: SummaryInfo, cost: float | None = None
+) -> LlmUsage:
     provider, model = translation_providers(pages)
     # The page translations and the per-block translations for the overlay.
     page_tokens = TokenCount(
@@ -56,6 +58,7 @@ def llm_usage(pages: Sequence[PageResult], summary: SummaryInfo) -> LlmUsage:
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=prompt + completion,
+        cost=cost if prompt + completion else 0.0,
     )
 
 
@@ -79,6 +82,19 @@ def job_result(
         summary_method=summary.method,
         summary_info=summary,
         ai_report_key=report_key,
-        llm_usage=llm_usage(pages, summary),
+        llm_usage=llm_usage(pages, summary, job.llm_cost),
         created_at=generated_at,
+        summary_cited=job.summary_cited,
+        cost_estimate=job.cost_estimate,
+        glossary=(
+            {
+                "name": job.glossary.name,
+                "version": job.glossary_version,
+                "source_language": job.glossary.source_language,
+                "target_language": job.glossary.target_language,
+                "entries": len(job.glossary.entries),
+            }
+            if job.glossary
+            else None
+        ),
     )

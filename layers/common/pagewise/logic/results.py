@@ -82,6 +82,11 @@ class ResultResponse(BaseModel):
     previews: list[PreviewLink] = Field(default_factory=list)
     overlay: dict[str, Any] | None = None
     render_seconds: dict[str, float] = Field(default_factory=dict)
+    # Issue 17 (docs/legal-features.md): the overview with its pages and the checked key
+    # facts, the estimate made before translation, and the glossary the job used.
+    summary_cited: dict[str, Any] | None = None
+    cost_estimate: dict[str, Any] | None = None
+    glossary: dict[str, Any] | None = None
     # Paging.
     total_pages: int
     page_from: int
@@ -138,6 +143,9 @@ def result_page(
         ai_report_content=report,
         llm_usage=stored.get("llm_usage"),
         created_at=stored.get("created_at"),
+        summary_cited=stored.get("summary_cited"),
+        cost_estimate=stored.get("cost_estimate"),
+        glossary=stored.get("glossary"),
         total_pages=total,
         page_from=page_from,
         page_size=page_size,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
+from pagewise.documents.citations import KeyFact
 from pagewise.documents.render.text import clean_text
 
 Layout = Literal["standard", "bilingual"]
@@ -58,6 +59,13 @@ class RenderPage:
     plain_english: str = ""
     note: str = ""
     translated: bool = True
+    # Issue 17: the start of this page that ends a sentence of the previous page (translated
+    # there), the start of the next page this page's translation took to end its last
+    # sentence, and the glossary terms the translation used ("source → target") or missed.
+    continuation: str = ""
+    completion: str = ""
+    glossary_applied: Sequence[str] = ()
+    glossary_missed: Sequence[str] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +88,12 @@ class DocumentMeta:
     provider: str = ""
     model: str | None = None
     layout: Layout = "standard"
+    # Issue 17: the verified key facts (the cover lists them with "p. N" and the quote), how
+    # they were found, how many could not be verified (not shown), and the glossary's name.
+    key_facts: Sequence[KeyFact] = ()
+    facts_label: str = ""
+    facts_unverified: int = 0
+    glossary: str | None = None
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:
@@ -119,14 +133,37 @@ def page_sections(page: RenderPage) -> list[Section]:
     return sections
 
 
+def page_marks(page: RenderPage) -> list[str]:
+    """The lines that say how a page's translation relates to its neighbours and to the
+    glossary, shown under the page's heading in every output."""
+    marks = []
+    if page.continuation:
+        marks.append(
+            f"Continuation: this page begins with the end of a sentence from page "
+            f"{page.page - 1} (\u201c{page.continuation}\u201d), translated with page "
+            f"{page.page - 1}."
+        )
+    if page.completion:
+        marks.append(
+            f"The last sentence continues on page {page.page + 1}; it is translated here whole."
+        )
+    if page.glossary_applied:
+        marks.append("Glossary terms used: " + "; ".join(page.glossary_applied) + ".")
+    if page.glossary_missed:
+        marks.append("Glossary terms not used: " + "; ".join(page.glossary_missed) + ".")
+    return marks
+
+
 def report_text(pages: Iterable[RenderPage]) -> str:
     """The PDF's body as plain text (``ai_report_content``): for each page in page order,
-    "Page N", its note if any, then each section's heading and text."""
+    "Page N", its note if any, its marks (:func:`page_marks`), then each section's heading and
+    text."""
     parts = []
     for page in sorted(pages, key=lambda p: p.page):
         lines = [f"Page {page.page}"]
         if page.note.strip():
             lines.append(clean_text(page.note).strip())
+        lines += page_marks(page)
         for section in page_sections(page):
             lines.append(f"\n{section.heading}:\n{section.text.strip() or EMPTY_TEXT}")
         parts.append("\n".join(lines))

@@ -10,6 +10,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, HRFlowable, Paragraph, Spacer, Table, TableStyle
 
+from pagewise.documents.citations import CATEGORY_LABELS, KeyFact, cite
 from pagewise.documents.render.content import (
     DocumentMeta,
     RenderPage,
@@ -52,6 +53,7 @@ def cover(
         ("Pages", str(len(pages))),
         ("Translation", provider),
         ("Summary", meta.summary_label or "not recorded"),
+        *([("Glossary", meta.glossary)] if meta.glossary else []),
         ("Generated", _format_time(meta.generated_at)),
         ("Layout", layout),
     ]
@@ -119,4 +121,57 @@ def cover(
     if meta.summary_label:
         story.append(Paragraph(markup(meta.summary_label), st["label"]))
     story += text_flowables(meta.summary, st["body"], st["empty"], "(no summary)")
+    return story + key_facts(meta, fonts, st)
+
+
+def _fact_markup(fact: KeyFact) -> str:
+    """The fact and its page, then the quote; the quote alone when it is the fact."""
+    quote = markup(f"\u201c{fact.quote}\u201d")
+    if " ".join(fact.text.split()) == " ".join(fact.quote.split()):
+        return f"{quote} ({cite([fact.page])})"
+    return markup(f"{fact.text} ({cite([fact.page])})") + "<br/>" + quote
+
+
+def key_facts(meta: DocumentMeta, fonts: FontSet, st: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """The verified key facts: category, the fact with its page ("p. 3"), the quote."""
+    if not meta.key_facts and not meta.facts_unverified:
+        return []
+    story: list[Flowable] = [Paragraph("Key facts", st["h1"])]
+    if meta.facts_label:
+        story.append(Paragraph(markup(meta.facts_label), st["label"]))
+    rows = [
+        [
+            Paragraph(markup(CATEGORY_LABELS.get(fact.category, fact.category)), st["meta_key"]),
+            Paragraph(_fact_markup(fact), st["meta_value"]),
+        ]
+        for fact in meta.key_facts
+    ]
+    if rows:
+        story.append(
+            Table(
+                rows,
+                colWidths=[40 * mm, None],
+                hAlign="LEFT",
+                style=TableStyle(
+                    [
+                        ("FONTNAME", (0, 0), (-1, -1), fonts.regular),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                        ("TOPPADDING", (0, 0), (-1, -1), 3),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                    ]
+                ),
+            )
+        )
+    if meta.facts_unverified:
+        story.append(
+            Paragraph(
+                markup(
+                    f"{meta.facts_unverified} more fact(s) were not shown: their quote was not "
+                    "found on the page they cite."
+                ),
+                st["note"],
+            )
+        )
     return story

@@ -29,6 +29,7 @@ from pagewise.documents.render.content import (
     RenderPage,
     Section,
     language_name,
+    page_marks,
     page_sections,
 )
 from pagewise.documents.render.cover import cover
@@ -61,6 +62,7 @@ def _page_head(page: RenderPage, st: dict[str, ParagraphStyle]) -> list[Flowable
         head.append(Paragraph(markup(page.note.strip()), st["note"]))
     elif not page.translated:
         head.append(Paragraph("Not a translation.", st["note"]))
+    head += [Paragraph(markup(mark), st["label"]) for mark in page_marks(page)]
     return head
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pagewise.documents.citations import CATEGORY_LABELS, CitedSummary, cite
 from pagewise.models import Job, JobStatus
 
 # Loose on purpose: the identity provider vouches for the claim; this only keeps obvious junk
@@ -97,6 +98,25 @@ def webhook_payload(job: Job, api_url: str) -> dict[str, Any]:
     }
 
 
+def key_fact_lines(cited: CitedSummary | None, limit: int = 12) -> list[str]:
+    """The verified key facts (issue 17), quoted like the summary (they come from the
+    document): "> Amounts: 800 € (p. 1)"; how many more were not verified, and not shown."""
+    if cited is None or not (cited.shown_facts or cited.facts_unverified):
+        return []
+    lines = ["", "Key facts, each checked on the page it cites:"]
+    lines += [
+        f"> {CATEGORY_LABELS.get(fact.category, fact.category)}: "
+        f"{one_line(fact.text)} ({cite([fact.page])})"
+        for fact in cited.shown_facts[:limit]
+    ]
+    if cited.facts_unverified:
+        lines.append(
+            f"({cited.facts_unverified} more not shown: their quote was not found on the page "
+            "they cite.)"
+        )
+    return lines
+
+
 def email_message(job: Job, api_url: str) -> tuple[str, str]:
     """(subject, plain-text body): how the job ended.
 
@@ -120,6 +140,7 @@ def email_message(job: Job, api_url: str) -> tuple[str, str]:
                 "Summary, as generated from the document's own text:",
                 *quoted(job.summary),
             ]
+        lines += key_fact_lines(job.summary_cited)
         lines += ["", f"Status: {status_url}", f"Download the PDF: {status_url}/download"]
     else:
         reason = one_line(job.error_message or "no detail", limit=500)
