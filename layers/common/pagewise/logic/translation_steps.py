@@ -1,0 +1,221 @@
+"""The translation states: PlanTranslation (the split of sentences across page breaks, the
+cost estimate) and TranslatePage (the page, and block by block for the overlay)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from pagewise.documents.glossary import (
+    GlossaryEntry,
+    describe,
+    entries_on_page,
+    glossary_lines,
+)
+from pagewise.logic.errors import JobFailed
+from pagewise.logic.pipeline_base import PipelineBase
+from pagewise.logic.results import clip_text
+from pagewise.models import ErrorCode, Job, JobStatus, statuses_before
+from pagewise.outputs import (
+    PageTranslated,
+    Planned,
+)
+
+if TYPE_CHECKING:
+    from pagewise.documents.translate import PageTranslation
+
+
+class TranslationSteps(PipelineBase):
+    """The states that call the LLM per page (or the offline provider); Pipeline has them."""
+
+    def plan_translation(self, job_id: str) -> Planned:
+        """After OCR, before any translation: where sentences cross page breaks (each page's
+        share of the text), and what the LLM calls will cost; a job whose estimate is over its
+        ``max_cost`` fails here, before any LLM call. See docs/legal-features.md."""
+        from pagewise.documents.continuation import plan_pages
+        from pagewise.documents.cost import estimate_job
+
+        job = self._job(job_id)
+        # The Map over pages ends only after every OCR page returned, so OCR is complete.
+        self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
+        pages = self.pages.all_for_job(job_id)
+        texts = [page.ocr_text or "" for page in pages]
+        plans = plan_pages(texts)
+        for page, plan in zip(pages, plans, strict=True):
+            self.pages.save(
+                job_id,
+                page.page,
+                continuation=plan.continuation or None,
+                completion=plan.completion or None,
+                translated_source=plan.text,
+            )
+        entries = job.glossary.entries if job.glossary else []
+        estimate = estimate_job(
+            [plan.text for plan in plans],
+            model=self.settings.llm_model.strip() or None,
+            prices=self.settings.llm_prices,
+            extra_prompt_per_page=[
+                glossary_lines(entries_on_page(entries, plan.text)) for plan in plans
+            ],
+            source_texts=texts,
+        )
+        self.jobs.update_fields(job_id, cost_estimate=estimate.model_dump(mode="json"))
+        over = estimate.cost is None or estimate.cost > (job.max_cost or 0)
+        if job.max_cost is not None and estimate.llm_calls and over:
+            # No price for the model: the cost cannot be bounded, so the cap refuses it too.
+            self._fail(
+                job_id,
+                ErrorCode.COST_LIMIT_EXCEEDED,
+                f"The estimate is {estimate.describe()}, over this job's max_cost of "
+                f"{job.max_cost:g} USD; no LLM was called.",
+            )
+        return Planned(
+            job_id=job_id,
+            continued_pages=sum(1 for plan in plans if plan.continues_previous),
+            estimated_tokens=estimate.prompt_tokens + estimate.completion_tokens,
+            estimated_cost=estimate.cost,
+        )
+
+    def translate_page(self, job_id: str, page: int) -> PageTranslated:
+        job = self._job(job_id)
+        if job.processing_status in statuses_before(JobStatus.TRANSLATION_STARTED):
+            # The Map over pages starts only after every OCR page returned, so OCR is complete.
+            # Only the first pages find the job before translation_started: the others save
+            # the two round trips of compare-and-sets that could not move it.
+            self.jobs.advance(job_id, JobStatus.OCR_COMPLETED)
+            self.jobs.advance(job_id, JobStatus.TRANSLATION_STARTED)
+        result = self.pages.get(job_id, page)
+        if result is None:
+            raise JobFailed(ErrorCode.INTERNAL_ERROR, f"Page {page} has no OCR result.")
+        language = job.source_language or result.language
+        # What the plan gave this page (its text less the sentence the previous page took,
+        # plus the end of its own last sentence); the page's whole text before a plan existed.
+        text = (
+            result.translated_source
+            if result.translated_source is not None
+            else (result.ocr_text or "")
+        )
+        self._llm()  # the client exists before two threads may use it
+        with ThreadPoolExecutor(max_workers=1) as blocks_pool:
+            # The overlay's block-by-block translation needs only the page's language: when it
+            # is known, the two LLM calls run at once, so a page takes the slower call's time,
+            # not the sum of both (bench/translation.py).
+            blocks_pending = (
+                blocks_pool.submit(self._translate_blocks, job, page, language)
+                if language
+                else None
+            )
+            translation = self._translate(
+                job_id,
+                text,
+                language,
+                page,
+                glossary=entries_on_page(job.glossary.entries, text) if job.glossary else [],
+                completion=result.completion or "",
+                continues_previous=bool(result.continuation),
+            )
+            blocks = (
+                blocks_pending.result()
+                if blocks_pending is not None
+                else self._translate_blocks(job, page, translation.detected_language)
+            )
+        glossary_check = (
+            {
+                "glossary_applied": describe(translation.glossary_applied),
+                "glossary_missed": describe(translation.glossary_missed),
+            }
+            if job.glossary
+            else {}
+        )
+        self.pages.save(
+            job_id,
+            page,
+            **glossary_check,
+            expires_at=job.expires_at,
+            legal_english=clip_text(translation.legal_english),
+            plain_english=clip_text(translation.plain_english),
+            translation_provider=translation.provider,
+            translation_model=translation.model,
+            translated=translation.translated,
+            translation_note=translation.note,
+            prompt_tokens=translation.prompt_tokens,
+            completion_tokens=translation.completion_tokens,
+            **({"language": translation.detected_language} if not language else {}),
+        )
+        done = self.pages.count_with(job_id, "legal_english")
+        updated = self.jobs.raise_counter(job_id, "pages_translated", done)
+        total = job.total_pages or 0
+        if updated is not None and done >= total:
+            self.jobs.advance(job_id, JobStatus.TRANSLATION_COMPLETED)
+        return PageTranslated(
+            job_id=job_id,
+            page=page,
+            provider=translation.provider,
+            prompt_tokens=translation.prompt_tokens,
+            completion_tokens=translation.completion_tokens,
+            blocks=blocks,
+        )
+
+    def _translate(
+        self,
+        job_id: str,
+        text: str,
+        language: str | None,
+        page: int,
+        *,
+        glossary: Sequence[GlossaryEntry] = (),
+        completion: str = "",
+        continues_previous: bool = False,
+    ) -> PageTranslation:
+        from pagewise.documents.translate import translate_offline
+
+        translator = self._llm()
+        if translator is None:
+            return translate_offline(text, language, glossary=glossary)
+        from pagewise.documents.llm import LlmBadRequest
+
+        try:
+            return translator.translate_page(
+                text,
+                source_language=language,
+                page_number=page,
+                glossary=glossary,
+                completion=completion,
+                continues_previous=continues_previous,
+            )
+        except LlmBadRequest as error:
+            # Retrying cannot fix it (bad request, auth, content filter): fail the job.
+            self._fail(job_id, error.error_code, f"Page {page}: {error.message}", error)
+        # LlmThrottled, LlmUnavailable and LlmQuotaExceeded propagate by name: the state
+        # machine retries them with backoff and jitter, then its Catch marks the job failed.
+
+    def _translate_blocks(self, job: Job, page: int, language: str | None) -> int:
+        """The page block by block, for the overlay; returns how many blocks."""
+        from pagewise.logic.page_outputs import PageOutputs
+
+        result = self.pages.get(job.job_id, page)
+        if result is None:
+            return 0
+        outputs = PageOutputs(self.settings, self.store)
+        translator = self._llm()
+        if translator is None:
+            blocks = outputs.translate_blocks(job, result, language, None)
+        else:
+            from pagewise.documents.llm import LlmBadRequest
+
+            try:
+                blocks = outputs.translate_blocks(job, result, language, translator)
+            except LlmBadRequest as error:
+                self._fail(
+                    job.job_id, error.error_code, f"Page {page} (blocks): {error.message}", error
+                )
+        if blocks is None:
+            return 0
+        self.pages.save(
+            job.job_id,
+            page,
+            block_prompt_tokens=blocks.prompt_tokens,
+            block_completion_tokens=blocks.completion_tokens,
+        )
+        return len(blocks.blocks)
