@@ -20,7 +20,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -35,15 +35,7 @@ FactCategory = Literal[
     "governing_law",
     "jurisdiction",
 ]
-CATEGORIES: tuple[FactCategory, ...] = (
-    "parties",
-    "dates",
-    "amounts",
-    "obligations",
-    "termination",
-    "governing_law",
-    "jurisdiction",
-)
+CATEGORIES: tuple[FactCategory, ...] = get_args(FactCategory)
 CATEGORY_LABELS: dict[str, str] = {
     "parties": "Parties",
     "dates": "Dates and deadlines",

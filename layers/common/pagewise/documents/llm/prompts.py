@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pagewise.documents.citations import CATEGORIES
+
 TRANSLATION_SYSTEM_PROMPT = """\
 You translate pages of legal documents into English, for lawyers and for people who are not \
 lawyers. You receive the text of one page, usually produced by OCR: it may contain recognition \
@@ -139,15 +141,7 @@ CITED_SUMMARY_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "category": {
                         "type": "string",
-                        "enum": [
-                            "parties",
-                            "dates",
-                            "amounts",
-                            "obligations",
-                            "termination",
-                            "governing_law",
-                            "jurisdiction",
-                        ],
+                        "enum": list(CATEGORIES),
                     },
                     "text": {"type": "string"},
                     "page": {"type": "integer"},

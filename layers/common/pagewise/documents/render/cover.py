@@ -25,6 +25,21 @@ from pagewise.documents.render.text import markup
 LOG = logging.getLogger(__name__)
 
 
+def _two_column_style(fonts: FontSet) -> TableStyle:
+    """The cover's key/value tables: ruled rows, text from the top, no left padding."""
+    return TableStyle(
+        [
+            # Table's own default is Helvetica, which is never embedded.
+            ("FONTNAME", (0, 0), (-1, -1), fonts.regular),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 3),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ]
+    )
+
+
 def _format_time(moment: datetime) -> str:
     zone = moment.tzname()
     return moment.strftime("%Y-%m-%d %H:%M") + (f" {zone}" if zone else "")
@@ -64,17 +79,7 @@ def cover(
         ],
         colWidths=[40 * mm, None],
         hAlign="LEFT",
-        style=TableStyle(
-            [
-                # Table's own default is Helvetica, which is never embedded.
-                ("FONTNAME", (0, 0), (-1, -1), fonts.regular),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ]
-        ),
+        style=_two_column_style(fonts),
     )
     story: list[Flowable] = [
         SectionStart("Summary"),
@@ -152,16 +157,7 @@ def key_facts(meta: DocumentMeta, fonts: FontSet, st: dict[str, ParagraphStyle])
                 rows,
                 colWidths=[40 * mm, None],
                 hAlign="LEFT",
-                style=TableStyle(
-                    [
-                        ("FONTNAME", (0, 0), (-1, -1), fonts.regular),
-                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                        ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
-                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                        ("TOPPADDING", (0, 0), (-1, -1), 3),
-                        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-                    ]
-                ),
+                style=_two_column_style(fonts),
             )
         )
     if meta.facts_unverified:
