@@ -4,7 +4,6 @@ cost estimate) and TranslatePage (the page, and block by block for the overlay).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from pagewise.documents.glossary import (
@@ -96,30 +95,15 @@ class TranslationSteps(PipelineBase):
             if result.translated_source is not None
             else (result.ocr_text or "")
         )
-        self._llm()  # the client exists before two threads may use it
-        with ThreadPoolExecutor(max_workers=1) as blocks_pool:
-            # The overlay's block-by-block translation needs only the page's language: when it
-            # is known, the two LLM calls run at once, so a page takes the slower call's time,
-            # not the sum of both (bench/translation.py).
-            blocks_pending = (
-                blocks_pool.submit(self._translate_blocks, job, page, language)
-                if language
-                else None
-            )
-            translation = self._translate(
-                job_id,
-                text,
-                language,
-                page,
-                glossary=entries_on_page(job.glossary.entries, text) if job.glossary else [],
-                completion=result.completion or "",
-                continues_previous=bool(result.continuation),
-            )
-            blocks = (
-                blocks_pending.result()
-                if blocks_pending is not None
-                else self._translate_blocks(job, page, translation.detected_language)
-            )
+        translation = self._translate(
+            job_id,
+            text,
+            language,
+            page,
+            glossary=entries_on_page(job.glossary.entries, text) if job.glossary else [],
+            completion=result.completion or "",
+            continues_previous=bool(result.continuation),
+        )
         glossary_check = (
             {
                 "glossary_applied": describe(translation.glossary_applied),
@@ -143,6 +127,9 @@ class TranslationSteps(PipelineBase):
             completion_tokens=translation.completion_tokens,
             **({"language": translation.detected_language} if not language else {}),
         )
+        # After the page's own call, not beside it: a refused or failing page then makes one
+        # LLM request, not two (tests/e2e/test_llm_pipeline.py).
+        blocks = self._translate_blocks(job, page, language or translation.detected_language)
         done = self.pages.count_with(job_id, "legal_english")
         updated = self.jobs.raise_counter(job_id, "pages_translated", done)
         total = job.total_pages or 0
