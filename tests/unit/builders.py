@@ -15,8 +15,9 @@ from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import Workflow
 from pagewise.logic.jobs import JobService
 from pagewise.logic.keys import upload_key
+from pagewise.logic.pipeline import Pipeline
 from pagewise.models import Job, JobStatus
-from pagewise.settings import ApiSettings, JwtSettings
+from pagewise.settings import ApiSettings, JwtSettings, PipelineSettings
 from pymongo.database import Database
 
 SECRET = "unit-test-secret-of-a-decent-length-1234"
@@ -105,3 +106,17 @@ def a_job_service(
         max_active_jobs_per_tenant=max_active_jobs_per_tenant,
         glossaries=GlossaryRepository(db),
     )
+
+
+def a_pipeline(
+    db: Database[dict[str, Any]], mongo_uri: str, bucket: str, **environment: str
+) -> Pipeline:
+    """The pipeline every state test runs: SecantusDB, moto's bucket, the offline provider
+    unless ``environment`` names an LLM."""
+    settings = PipelineSettings.model_validate(
+        {"MONGODB_URI": mongo_uri, "UPLOADS_BUCKET": bucket, **environment}
+    )
+    return Pipeline(
+        settings, JobRepository(db), PageRepository(db), ResultRepository(db),
+        DocumentStore(bucket),
+    )  # fmt: skip

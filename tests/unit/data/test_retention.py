@@ -14,21 +14,17 @@ import pymupdf
 import pytest
 from bson import ObjectId
 from fastapi.testclient import TestClient
-from pagewise.data.jobs import JobRepository
 from pagewise.data.mongo import ca_bundle_file, client_options, ensure_indexes
-from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository
-from pagewise.data.storage import DocumentStore
 from pagewise.logic.jobs import JobService
 from pagewise.logic.pipeline import Pipeline
 from pagewise.models import JobStatus
-from pagewise.settings import PipelineSettings
 from pagewise_api.main import create_app
 from pymongo.database import Database
 
 from tests.unit.builders import (
     a_job,
     a_job_service,
+    a_pipeline,
     a_token,
     api_settings,
     hs256_settings,
@@ -66,16 +62,7 @@ def pipeline(
     mongo_uri: str,
     aws: dict[str, str],
 ) -> Pipeline:
-    settings = PipelineSettings.model_validate(
-        {
-            "MONGODB_URI": mongo_uri,
-            "UPLOADS_BUCKET": aws["bucket"],
-        }
-    )
-    return Pipeline(
-        settings, JobRepository(db), PageRepository(db), ResultRepository(db),
-        DocumentStore(aws["bucket"]),
-    )  # fmt: skip
+    return a_pipeline(db, mongo_uri, aws["bucket"])
 
 
 def _remaining(db: Database[dict[str, Any]], job_id: str) -> dict[str, int]:

@@ -7,16 +7,11 @@ from typing import Any
 
 import pymupdf
 import pytest
-from pagewise.data.jobs import JobRepository
-from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository
-from pagewise.data.storage import DocumentStore
 from pagewise.logic.pipeline import Pipeline
 from pagewise.models import JobStatus
-from pagewise.settings import PipelineSettings
 from pymongo.database import Database
 
-from tests.unit.builders import a_job
+from tests.unit.builders import a_job, a_pipeline
 
 CLAUSE = "El arrendatario pagará la renta mensual dentro de los cinco primeros días del mes."
 
@@ -31,13 +26,7 @@ def _born_digital(pages: int) -> bytes:
 
 @pytest.fixture
 def pipeline(db: Database[dict[str, Any]], mongo_uri: str, aws: dict[str, str]) -> Pipeline:
-    settings = PipelineSettings.model_validate(
-        {"MONGODB_URI": mongo_uri, "UPLOADS_BUCKET": aws["bucket"]}
-    )
-    return Pipeline(
-        settings, JobRepository(db), PageRepository(db), ResultRepository(db),
-        DocumentStore(aws["bucket"]),
-    )  # fmt: skip
+    return a_pipeline(db, mongo_uri, aws["bucket"])
 
 
 def test_only_the_first_translated_page_moves_the_job_to_translation_started(

@@ -9,10 +9,7 @@ from typing import Any
 import pymupdf
 import pytest
 from fastapi.testclient import TestClient
-from pagewise.data.jobs import JobRepository
-from pagewise.data.pages import PageRepository
-from pagewise.data.results import ResultRepository, report_key
-from pagewise.data.storage import DocumentStore
+from pagewise.data.results import report_key
 from pagewise.data.workflow import Workflow
 from pagewise.logic.jobs import JobService
 from pagewise.logic.pipeline import Pipeline
@@ -23,11 +20,10 @@ from pagewise.logic.results import (
     result_page,
 )
 from pagewise.models import JobStatus
-from pagewise.settings import PipelineSettings
 from pagewise_api.main import create_app
 from pymongo.database import Database
 
-from tests.unit.builders import a_job, a_token, api_settings, hs256_settings
+from tests.unit.builders import a_job, a_pipeline, a_token, api_settings, hs256_settings
 
 PAGES = 5
 
@@ -38,13 +34,7 @@ def _phrase(page: int) -> str:
 
 @pytest.fixture
 def pipeline(db: Database[dict[str, Any]], mongo_uri: str, aws: dict[str, str]) -> Pipeline:
-    settings = PipelineSettings.model_validate(
-        {"MONGODB_URI": mongo_uri, "UPLOADS_BUCKET": aws["bucket"]}
-    )
-    return Pipeline(
-        settings, JobRepository(db), PageRepository(db), ResultRepository(db),
-        DocumentStore(aws["bucket"]),
-    )  # fmt: skip
+    return a_pipeline(db, mongo_uri, aws["bucket"])
 
 
 @pytest.fixture
