@@ -161,7 +161,7 @@ def test_throttling_and_server_errors_are_retried_until_the_llm_answers(
     llm.reset()
     # Each state attempt makes two HTTP calls (the client's own retry): four failures use up
     # two attempts, so Step Functions retries each page's state at least once.
-    llm.fail_next(429, 429, 500, 500, 429, 500)
+    llm.fail_next(429, 429, 500, 500, 429, 500, target="page")
     path = tmp_path / "dos-paginas.pdf"
     with pymupdf.open() as doc:
         for text in (BORN_DIGITAL, SCANNED):
@@ -205,7 +205,7 @@ def test_an_llm_refusal_fails_the_job_at_once(
     llm: FakeOpenAI, tmp_path: Path, fault: Any, code: str
 ) -> None:
     llm.reset()
-    llm.fail_next(fault)
+    llm.fail_next(fault, target="page")
     path = tmp_path / "rechazada.pdf"
     with pymupdf.open() as doc:
         doc.new_page().insert_textbox(pymupdf.Rect(60, 80, 540, 400), BORN_DIGITAL, fontsize=12)
@@ -215,6 +215,8 @@ def test_an_llm_refusal_fails_the_job_at_once(
     assert details["processing_status"] == "failed", details
     assert details["error_code"] == code
     assert details["error_message"].startswith("Page 1: ")
-    # At once: one LLM request, one failed attempt of the state, never retried.
-    assert len(llm.requests) == 1
+    # At once: one request for the page (its blocks, asked beside it, once at most), one
+    # failed attempt of the state, never retried.
+    kinds = [request["kind"] for request in llm.requests]
+    assert kinds.count("page") == 1 and kinds.count("blocks") <= 1, kinds
     assert _history_errors(job_id) == ["JobFailed"]

@@ -40,14 +40,19 @@ Endpoints:
   ``{"retry_after_ms": 1}`` (sent with 429/5xx; ``null`` sends none), ``{"reset": true}``
   (no faults, no delay, requests forgotten), ``{"clear_requests": true}``. Answers the
   resulting state.
-* ``GET /_requests``: ``{"requests": [...]}``, each ``{path, headers, body, answer}``.
+* ``GET /_requests``: ``{"requests": [...]}``, each ``{path, headers, body, answer, kind,
+  received}`` (``kind``: ``"blocks"`` or ``"page"``; ``received``: this process's monotonic
+  clock when the request arrived).
 * ``GET /_health``: ``{"ok": true}``.
 
 Faults: an HTTP status (``429``, ``500``, ``400``, ``401``...) with an OpenAI-style error body;
 ``"invalid_json"`` (200 with content that is not JSON); ``"truncated"`` (finish_reason
 ``length``); ``"content_filter"``; ``"refusal"``; ``"empty"`` (empty content); ``"drop"`` (close
 the connection without an answer); or a dict with any of ``status``, ``code``, ``message``,
-``type``, ``headers``, ``content``, ``finish_reason``, ``delay`` (seconds before answering).
+``type``, ``headers``, ``content``, ``finish_reason``, ``delay`` (seconds before answering),
+``target`` (``"blocks"``: only a per-block translation takes it; ``"page"``: only any other
+request; unset: the next request of either kind). A request takes the first queued fault
+meant for its kind; ``down`` applies to every request.
 """
 
 from __future__ import annotations
@@ -84,6 +89,15 @@ _DEFAULT_ERRORS = {
     502: ("server_error", None, "Bad gateway."),
     503: ("server_error", None, "The engine is currently overloaded."),
 }
+
+
+def _targeted(fault: Fault, target: str) -> dict[str, Any]:
+    """``fault`` as a dict that only a request of kind ``target`` takes."""
+    if isinstance(fault, int):
+        return {"status": fault, "target": target}
+    if isinstance(fault, str):
+        return {"kind": fault, "target": target}
+    return {**fault, "target": target}
 
 
 def _tokens(text: str) -> int:
@@ -204,7 +218,11 @@ class FakeOpenAI:
                 "requests": len(self._requests),
             }
 
-    def fail_next(self, *faults: Fault) -> None:
+    def fail_next(self, *faults: Fault, target: str | None = None) -> None:
+        """Queue ``faults``; with ``target`` (``"page"`` or ``"blocks"``), each is taken only
+        by a request of that kind (TranslatePage makes its page and block calls at once)."""
+        if target is not None:
+            faults = tuple(_targeted(fault, target) for fault in faults)
         self.control({"fail": list(faults)})
 
     def set_down(self, status: int | None = 500) -> None:
@@ -221,9 +239,13 @@ class FakeOpenAI:
 
     # -- answering --------------------------------------------------------------------------
 
-    def _next_fault(self) -> tuple[Fault | None, float]:
+    def _next_fault(self, kind: str) -> tuple[Fault | None, float]:
         with self._lock:
-            fault: Fault | None = self._faults.pop(0) if self._faults else None
+            fault: Fault | None = None
+            for index, queued in enumerate(self._faults):
+                if not isinstance(queued, dict) or queued.get("target") in (None, kind):
+                    fault = self._faults.pop(index)
+                    break
             if fault is None and self._down is not None:
                 fault = self._down
             return fault, self._delay
@@ -236,7 +258,9 @@ class FakeOpenAI:
         self, body: dict[str, Any], headers: dict[str, str], path: str
     ) -> tuple[int, dict[str, str], dict[str, Any]] | None:
         """(status, headers, JSON body) for a chat request, or None to drop the connection."""
-        fault, delay = self._next_fault()
+        messages = body.get("messages") or []
+        is_blocks = _BLOCKS.search(str(messages[1].get("content") if len(messages) > 1 else ""))
+        fault, delay = self._next_fault("blocks" if is_blocks else "page")
         spec: dict[str, Any] = {}
         if isinstance(fault, int):
             spec = {"status": fault}
@@ -245,7 +269,16 @@ class FakeOpenAI:
         elif isinstance(fault, dict):
             spec = dict(fault)
         delay = float(spec.get("delay", delay) or 0.0)
-        self._record({"path": path, "headers": headers, "body": body, "answer": fault or "ok"})
+        self._record(
+            {
+                "path": path,
+                "headers": headers,
+                "body": body,
+                "answer": fault or "ok",
+                "kind": "blocks" if is_blocks else "page",
+                "received": time.monotonic(),
+            }
+        )
         if delay > 0 and self._stopping.wait(delay):
             return None
         if spec.get("kind") == "drop":
@@ -255,10 +288,9 @@ class FakeOpenAI:
         if status != 200:
             return self._error(status, spec, headers, model)
 
-        messages = body.get("messages") or []
         json_output = bool(body.get("response_format"))
         content, tag = self._content(messages, json_output)
-        if _BLOCKS.search(str(messages[1].get("content") if len(messages) > 1 else "")):
+        if is_blocks:
             content, tag = self._blocks(messages), "blocks"
         finish_reason = "stop"
         refusal = None

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from pagewise.data.blocks import BlockTranslationStore
 from pagewise.data.layouts import LayoutStore
 from pagewise.documents.llm import LlmConfig
+from pagewise.logic.errors import JobFailed
 from pagewise.logic.page_outputs import BLOCKS_FALLBACK_NOTE
 from pagewise.logic.pipeline import Pipeline
 from pagewise.models import JobStatus
@@ -128,27 +129,88 @@ def test_deleting_the_job_removes_every_output_and_preview(
     assert [key for key in keys if pipeline.store.head(key)] == []
 
 
-def test_unusable_block_answers_fall_back_to_the_offline_text(pipeline: Pipeline) -> None:  # noqa: F811
+def _ocr_done_job(pipeline: Pipeline) -> str:  # noqa: F811
     job = a_job(status=JobStatus.QUEUED)
     pipeline.store.write(job.upload_key, SAMPLE.read_bytes(), "application/pdf")
     pipeline.jobs.insert(job)
     pipeline.prepare(job.job_id)
     pipeline.ocr_page(job.job_id, 1)
+    return job.job_id
+
+
+def _answered_by(pipeline: Pipeline, fake: FakeOpenAI) -> None:  # noqa: F811
+    """TranslatePage's LLM is the fake server, with no retries of the client's own."""
+    pipeline.llm_config = lambda: LlmConfig(
+        model="fake-model", base_url=fake.base_url, max_retries=0
+    )
+
+
+def test_unusable_block_answers_fall_back_to_the_offline_text(pipeline: Pipeline) -> None:  # noqa: F811
+    job_id = _ocr_done_job(pipeline)
     page = {"legal_english": "LEGAL", "plain_english": "PLAIN", "detected_language": "es"}
     lost_blocks = {"content": json.dumps({"blocks": [{"id": "b1", "legal_english": "x"}]})}
     with FakeOpenAI() as fake:
-        pipeline.llm_config = lambda: LlmConfig(
-            model="fake-model", base_url=fake.base_url, max_retries=0
-        )
-        fake.fail_next({"content": json.dumps(page)}, lost_blocks, lost_blocks)
+        _answered_by(pipeline, fake)
+        fake.fail_next({"content": json.dumps(page)}, target="page")
+        fake.fail_next(lost_blocks, lost_blocks, target="blocks")
 
-        pipeline.translate_page(job.job_id, 1)
+        pipeline.translate_page(job_id, 1)
 
-        assert len(fake.requests) == 3  # the page, the blocks, the blocks once more
-    stored = BlockTranslationStore(pipeline.store).load(job.job_id, 1)
+        # The page, the blocks, the blocks once more.
+        assert sorted(r["kind"] for r in fake.requests) == ["blocks", "blocks", "page"]
+    stored = BlockTranslationStore(pipeline.store).load(job_id, 1)
     assert stored is not None and not stored.translated and stored.provider == "apertium"
     assert stored.note.startswith(BLOCKS_FALLBACK_NOTE)
     assert len(stored.blocks) == 11  # every block of the page, as the offline gist
-    current = pipeline.jobs.get(job.job_id)
+    current = pipeline.jobs.get(job_id)
     assert current is not None and current.processing_status != JobStatus.FAILED
-    assert (pipeline.pages.get(job.job_id, 1) or pytest.fail()).legal_english == "LEGAL"
+    assert (pipeline.pages.get(job_id, 1) or pytest.fail()).legal_english == "LEGAL"
+
+
+def test_the_page_and_its_blocks_are_translated_side_by_side(pipeline: Pipeline) -> None:  # noqa: F811
+    job_id = _ocr_done_job(pipeline)
+    with FakeOpenAI() as fake:
+        _answered_by(pipeline, fake)
+        # The page's answer is held back 3 s: the block request must arrive meanwhile.
+        fake.fail_next({"delay": 3.0}, target="page")
+
+        translated = pipeline.translate_page(job_id, 1)
+
+        page_call, blocks_call = sorted(fake.requests, key=lambda r: r["kind"] != "page")
+    assert page_call["kind"] == "page" and blocks_call["kind"] == "blocks"
+    assert blocks_call["received"] - page_call["received"] < 3.0  # before the page's answer
+    assert translated.blocks == 11
+    assert (pipeline.pages.get(job_id, 1) or pytest.fail()).legal_english
+
+
+def test_a_refused_page_is_the_jobs_error_even_when_its_blocks_were_translated(
+    pipeline: Pipeline,  # noqa: F811
+) -> None:
+    job_id = _ocr_done_job(pipeline)
+    with FakeOpenAI() as fake:
+        _answered_by(pipeline, fake)
+        fake.fail_next({"status": 400, "code": "content_filter", "delay": 0.5}, target="page")
+
+        with pytest.raises(JobFailed):
+            pipeline.translate_page(job_id, 1)
+
+        kinds = sorted(r["kind"] for r in fake.requests)
+    assert kinds == ["blocks", "page"]  # each made once, neither retried
+    failed = pipeline.jobs.get(job_id) or pytest.fail()
+    assert failed.processing_status == JobStatus.FAILED
+    assert failed.error_code == "llm_content_filtered"
+    assert failed.error_message and failed.error_message.startswith("Page 1: ")
+
+
+def test_refused_blocks_fail_the_job_after_the_page_was_saved(pipeline: Pipeline) -> None:  # noqa: F811
+    job_id = _ocr_done_job(pipeline)
+    with FakeOpenAI() as fake:
+        _answered_by(pipeline, fake)
+        fake.fail_next(401, target="blocks")
+
+        with pytest.raises(JobFailed):
+            pipeline.translate_page(job_id, 1)
+
+    failed = pipeline.jobs.get(job_id) or pytest.fail()
+    assert failed.error_code == "llm_auth_failed"
+    assert failed.error_message and failed.error_message.startswith("Page 1 (blocks): ")
