@@ -94,10 +94,11 @@ class PageOutputs:
     def page_layout(
         self, job_id: str, page: PageResult, source: Callable[[], bytes]
     ) -> PageLayout | None:
-        """The page's layout: stored by OCR, or rebuilt from the text layer; None if neither."""
-        stored = self.layouts.load(job_id, page.page)
-        if stored is not None or page.source != "text_layer":
-            return stored
+        """The page's layout: rebuilt from the text layer, or the one OCR stored; None if
+        neither (a blank page, or one OCR'd before layouts were stored)."""
+        if page.source != "text_layer":
+            return self.layouts.load(job_id, page.page)
+        # OcrPage stores the layouts of OCR'd pages only: no lookup that can only miss.
         from pagewise.documents.layout_from_pdf import layout_from_pdf
 
         return layout_from_pdf(source(), page.page)
@@ -111,7 +112,8 @@ class PageOutputs:
     ) -> BlockTranslations | None:
         """The page's block translations (stored for Render); None for a page without layout.
         Raises the LLM's typed errors as the page translation does."""
-        layout = self.page_layout(job.job_id, page, lambda: self.store.read(job.document_key))
+        # The checked copy, the same for every page: a warm environment reads it once.
+        layout = self.page_layout(job.job_id, page, lambda: self.store.read_again(job.document_key))
         if layout is None:
             return None
         from pagewise.documents.block_translation import (

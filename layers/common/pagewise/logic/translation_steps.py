@@ -16,7 +16,7 @@ from pagewise.documents.glossary import (
 from pagewise.logic.errors import JobFailed
 from pagewise.logic.pipeline_base import PipelineBase
 from pagewise.logic.results import clip_text
-from pagewise.models import ErrorCode, Job, JobStatus, statuses_before
+from pagewise.models import ErrorCode, Job, JobStatus, PageResult, statuses_before
 from pagewise.outputs import (
     PageTranslated,
     Planned,
@@ -105,7 +105,7 @@ class TranslationSteps(PipelineBase):
             # refused or fails, that is the job's error, and the block call (made at most once,
             # never retried here) is left to finish and ignored.
             blocks_pending = (
-                blocks_pool.submit(self._block_translations, job, page, language)
+                blocks_pool.submit(self._block_translations, job, result, language)
                 if translator is not None and language
                 else None
             )
@@ -124,7 +124,7 @@ class TranslationSteps(PipelineBase):
                 blocks_pending.result
                 if blocks_pending is not None
                 else lambda: self._block_translations(
-                    job, page, language or translation.detected_language
+                    job, result, language or translation.detected_language
                 ),
             )
         glossary_check = (
@@ -209,17 +209,14 @@ class TranslationSteps(PipelineBase):
         # machine retries them with backoff and jitter, then its Catch marks the job failed.
 
     def _block_translations(
-        self, job: Job, page: int, language: str | None
+        self, job: Job, page: PageResult, language: str | None
     ) -> BlockTranslations | None:
         """The page block by block, for the overlay (stored for Render); None for a page
         without layout. Raises the LLM's typed errors as the page's own call does."""
         from pagewise.logic.page_outputs import PageOutputs
 
-        result = self.pages.get(job.job_id, page)
-        if result is None:
-            return None
         outputs = PageOutputs(self.settings, self.store)
-        return outputs.translate_blocks(job, result, language, self._llm())
+        return outputs.translate_blocks(job, page, language, self._llm())
 
     def _blocks_of(
         self, job_id: str, page: int, translate: Callable[[], BlockTranslations | None]
