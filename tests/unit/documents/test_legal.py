@@ -347,6 +347,31 @@ def test_the_prompt_says_where_a_sentence_crosses_the_break(fake: FakeOpenAI) ->
     assert "begun on page 1" in two and "días de cada mes" not in two
 
 
+def test_a_document_too_long_for_one_call_is_summarised_part_by_part(fake: FakeOpenAI) -> None:
+    # ~400 estimated tokens a page and 600 a call: each page is a part of its own.
+    pages = [
+        (n, f"Marker{n} " + "The tenant pays the rent on time every month. " * 26)
+        for n in (1, 2, 3)
+    ]
+    small = LlmConfig(
+        model="fake-model",
+        base_url=fake.base_url,
+        max_retries=0,
+        max_context_tokens=1000,
+        summary_output_tokens=100,
+    )
+
+    answer = LlmTranslator(small).cited_summary(pages)
+
+    assert answer.calls == len(fake.requests) == 3
+    prompts = [_prompt(request) for request in fake.requests]
+    for n, prompt in enumerate(prompts, start=1):
+        assert f"part {n} of 3 (page {n})" in prompt and f"Marker{n}" in prompt
+    # The parts' overviews and facts, put together in page order.
+    assert [s.pages for s in answer.overview] == [[1], [2], [3]]
+    assert [f.page for f in answer.facts if f.category == "dates"] == [1, 2, 3]
+
+
 def test_the_cited_summary_asks_for_pages_and_quotes(fake: FakeOpenAI) -> None:
     answer = _translator(fake).cited_summary(sorted(SOURCE.items()))
     assert answer.calls == 1

@@ -1,9 +1,8 @@
 """Translation and summary by an LLM, through the ``openai`` client.
 
 Works against OpenAI or any OpenAI-compatible server (``base_url``). One chat-completions call
-per page returns both the legal-English and the plain-English text as JSON; the summary is one
-call when the document fits the context budget, otherwise map-reduce (parts summarised
-separately, then combined).
+per page returns both the legal-English and the plain-English text as JSON; the cited summary
+is one JSON call per part of the document that fits the context budget (one for most).
 
 - :mod:`.errors`: the typed errors, whose class names are a contract with the state machine;
 - :mod:`.config`: :class:`LlmConfig`, what the calls need, validated once;

@@ -62,21 +62,6 @@ def _split(text: str, max_tokens: int, separators: tuple[str, ...]) -> list[str]
     ]
 
 
-def truncate_tokens(text: str, max_tokens: int) -> str:
-    """The longest prefix of ``text`` made of whole :func:`split_text` pieces that fits
-    ``max_tokens`` with a ``[…]`` mark (the first piece cut short if even it does not)."""
-    if estimate_tokens(text) <= max_tokens:
-        return text
-    mark = " […]"
-    room = max(1, max_tokens - estimate_tokens(mark))
-    kept = ""
-    for piece in split_text(text, room):
-        if estimate_tokens(kept + piece) > room:
-            break
-        kept += piece
-    return kept.rstrip() + mark
-
-
 @dataclass(frozen=True)
 class Chunk:
     first_page: int
@@ -110,17 +95,3 @@ def chunk_pages(pages: Sequence[tuple[int, str]], max_tokens: int) -> list[Chunk
     if current:
         chunks.append(Chunk(first, last, current))
     return chunks
-
-
-def pack(texts: Sequence[str], max_tokens: int, separator: str = "\n\n") -> list[list[str]]:
-    """Group consecutive texts so that each group, joined, fits ``max_tokens``."""
-    groups: list[list[str]] = []
-    current: list[str] = []
-    for text in texts:
-        if current and estimate_tokens(separator.join([*current, text])) > max_tokens:
-            groups.append(current)
-            current = []
-        current.append(text)
-    if current:
-        groups.append(current)
-    return groups

@@ -44,8 +44,6 @@ class LlmConfig:
     max_retries: int = 1
     max_context_tokens: int = 32_000
     summary_output_tokens: int = 1_000
-    summary_max_words: int = 250
-    summary_concurrency: int = 4
     response_format: ResponseFormat = "json_schema"
     temperature: float | None = None
     provider: str | None = None
@@ -61,14 +59,10 @@ class LlmConfig:
             raise ValueError("LlmConfig.summary_output_tokens must be at least 50")
         if self.summary_input_budget_tokens < 2 * self.summary_output_tokens:
             raise ValueError(
-                "LlmConfig.max_context_tokens is too small: it must leave room for at least two "
-                "partial summaries (2 * summary_output_tokens) plus the prompt "
+                "LlmConfig.max_context_tokens is too small: a summary call must carry at least "
+                "twice its answer's tokens (2 * summary_output_tokens) of text, plus the prompt "
                 f"({SUMMARY_PROMPT_OVERHEAD_TOKENS} tokens) and the answer"
             )
-        if self.summary_max_words < 20:
-            raise ValueError("LlmConfig.summary_max_words must be at least 20")
-        if not 1 <= self.summary_concurrency <= 16:
-            raise ValueError("LlmConfig.summary_concurrency must be between 1 and 16")
         if self.response_format not in ("json_schema", "json_object"):
             raise ValueError("LlmConfig.response_format must be 'json_schema' or 'json_object'")
 

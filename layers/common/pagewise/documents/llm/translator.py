@@ -1,20 +1,20 @@
 """Translation and summary by an LLM: one call per page returns both the legal-English and
-the plain-English text as JSON; the summary is one call when the document fits the context
-budget, otherwise map-reduce (parts summarised separately, then combined)."""
+the plain-English text as JSON; the cited summary is one JSON call per part of the document
+that fits the context budget (one for most documents), the parts' answers put together in
+page order."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import cast
 
 from pagewise.documents.citations import CATEGORIES, FactCategory, KeyFact, OverviewSentence
 from pagewise.documents.glossary import GlossaryEntry, check_applied, glossary_lines
-from pagewise.documents.llm.chunking import chunk_pages, estimate_tokens, pack, truncate_tokens
-from pagewise.documents.llm.client import Answer, LlmClient
+from pagewise.documents.llm.chunking import chunk_pages
+from pagewise.documents.llm.client import LlmClient
 from pagewise.documents.llm.config import LlmConfig
 from pagewise.documents.llm.errors import LlmBadRequest
 from pagewise.documents.llm.output import InvalidOutput, parse_translation
@@ -26,14 +26,9 @@ from pagewise.documents.llm.prompts import (
     CONTINUATION_NOTE,
     GLOSSARY_CORRECTION_PROMPT,
     GLOSSARY_INSTRUCTIONS,
-    SUMMARY_COMBINE_PROMPT,
-    SUMMARY_PART_PROMPT,
-    SUMMARY_SYSTEM_PROMPT,
-    SUMMARY_WHOLE_PROMPT,
     TRANSLATION_CORRECTION_PROMPT,
     TRANSLATION_SYSTEM_PROMPT,
 )
-from pagewise.documents.summary import SummaryResult
 from pagewise.documents.translate import PageTranslation
 from pagewise.observability import tracer
 
@@ -194,87 +189,6 @@ class LlmTranslator:
     # -- summary ----------------------------------------------------------------------------
 
     @tracer.capture_method(capture_response=False)
-    def summarise(self, page_texts: Sequence[str]) -> SummaryResult:
-        """A plain-English summary of the whole document (``page_texts`` in page order).
-
-        One call when the text fits :attr:`LlmConfig.summary_input_budget_tokens` (estimated
-        with :func:`estimate_tokens`); otherwise map-reduce: consecutive pages are packed into
-        parts that fit, the parts are summarised (``summary_concurrency`` at a time), and the
-        part summaries are combined, in groups first if even they do not fit one call.
-        """
-        config = self.config
-        pages = [(n, t.strip()) for n, t in enumerate(page_texts, start=1) if t and t.strip()]
-        if not pages:
-            return SummaryResult(
-                text="",
-                method="none",
-                provider=config.provider_label,
-                model=config.model,
-                note="The document has no text to summarise.",
-            )
-        budget = config.summary_input_budget_tokens
-        words = config.summary_max_words
-        answers: list[Answer] = []
-
-        whole = "\n\n".join(f"[Page {n}]\n{t}" for n, t in pages)
-        if estimate_tokens(whole) <= budget:
-            answer = self._summary_call(
-                SUMMARY_WHOLE_PROMPT.format(words=words, text=whole), what="the summary"
-            )
-            return self._summary_result(answer.content, "llm", [answer], parts=1)
-
-        chunks = chunk_pages(pages, budget)
-        prompts = [
-            SUMMARY_PART_PROMPT.format(
-                index=i, count=len(chunks), pages=chunk.pages, words=words, text=chunk.text
-            )
-            for i, chunk in enumerate(chunks, start=1)
-        ]
-        partial_answers = self._parallel(
-            [
-                (prompt, f"the summary of part {i} ({chunk.pages})")
-                for i, (prompt, chunk) in enumerate(zip(prompts, chunks, strict=True), start=1)
-            ]
-        )
-        answers += partial_answers
-        partials = [
-            f"Part {i} ({chunk.pages}):\n{answer.content}"
-            for i, (chunk, answer) in enumerate(zip(chunks, partial_answers, strict=True), start=1)
-        ]
-        # Reduce: while the part summaries do not fit one call, combine them in groups.
-        while estimate_tokens("\n\n".join(partials)) > budget:
-            groups = pack(partials, budget)
-            if len(groups) == len(partials):
-                # No two part summaries fit together (the model ignored the word limit): cut
-                # each to under half the budget so that the next round makes progress.
-                partials = [truncate_tokens(p, budget // 2 - 2) for p in partials]
-                continue
-            group_answers = self._parallel(
-                [
-                    (
-                        SUMMARY_COMBINE_PROMPT.format(
-                            scope="these parts", words=words, text="\n\n".join(group)
-                        ),
-                        f"the combined summary of parts group {i}",
-                    )
-                    for i, group in enumerate(groups, start=1)
-                ]
-            )
-            answers += group_answers
-            partials = [
-                f"Parts group {i}:\n{answer.content}"
-                for i, answer in enumerate(group_answers, start=1)
-            ]
-        final = self._summary_call(
-            SUMMARY_COMBINE_PROMPT.format(
-                scope="the whole document", words=words, text="\n\n".join(partials)
-            ),
-            what="the combined summary",
-        )
-        answers.append(final)
-        return self._summary_result(final.content, "llm_map_reduce", answers, parts=len(chunks))
-
-    @tracer.capture_method(capture_response=False)
     def cited_summary(self, pages: Sequence[tuple[int, str]]) -> CitedSummaryAnswer:
         """Overview sentences with their pages, and key facts with a page and a verbatim
         quote, from the pages' source text (``(page number, text)``). One JSON call per part
@@ -319,57 +233,6 @@ class LlmTranslator:
             overview += part_overview
             facts += part_facts
         return CitedSummaryAnswer(overview, facts, prompt_tokens, completion_tokens, calls)
-
-    def _summary_result(
-        self, text: str, method: str, answers: list[Answer], *, parts: int
-    ) -> SummaryResult:
-        note = f"Summary by {self.config.model} (LLM)."
-        if method == "llm_map_reduce":
-            note += f" The document was summarised in {parts} parts, then combined."
-        return SummaryResult(
-            text=text,
-            method=method,
-            provider=self.config.provider_label,
-            model=self.config.model,
-            note=note,
-            prompt_tokens=sum(a.prompt_tokens for a in answers),
-            completion_tokens=sum(a.completion_tokens for a in answers),
-            calls=len(answers),
-        )
-
-    def _summary_call(self, prompt: str, *, what: str) -> Answer:
-        answer = self._client.complete(
-            [
-                {"role": "system", "content": SUMMARY_SYSTEM_PROMPT},
-                {"role": "user", "content": prompt},
-            ],
-            what=what,
-            json_output=False,
-        )
-        content = answer.content.strip()
-        if not content:
-            raise LlmBadRequest(
-                f"The LLM ({self.config.model}) returned an empty answer for {what}.",
-                "llm_invalid_output",
-            )
-        return Answer(content, answer.prompt_tokens, answer.completion_tokens)
-
-    def _parallel(self, calls: list[tuple[str, str]]) -> list[Answer]:
-        """Summary calls, ``summary_concurrency`` at a time; answers in order. The first
-        failure (in order) is raised once the calls already running have finished."""
-        workers = min(self.config.summary_concurrency, len(calls))
-        if workers <= 1:
-            return [self._summary_call(prompt, what=what) for prompt, what in calls]
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm-summary") as pool:
-            futures: list[Future[Answer]] = [
-                pool.submit(self._summary_call, prompt, what=what) for prompt, what in calls
-            ]
-            try:
-                return [future.result() for future in futures]
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
 
 
 def _parse_cited(content: str) -> tuple[list[OverviewSentence], list[KeyFact]]:
