@@ -123,7 +123,7 @@ needs_apertium = installed(
         ("eu", "eus"),
         ("en", "eng"),
         ("eng", "eng"),
-        ("de", "de"),
+        ("de", "deu"),
         ("deu", "deu"),
         ("", None),
         (None, None),

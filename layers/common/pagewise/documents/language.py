@@ -12,7 +12,8 @@ OCR it steers: on the test paragraphs this one is right for all seven languages,
 without accents, and says ``None`` for Dutch and for OCR garbage.
 
 Codes: ISO 639-1 (``es``) for what we detect and store, Tesseract's ISO 639-3 (``spa``) for
-what we pass to Tesseract; :func:`to_iso1` and :func:`to_tesseract` map either way.
+what we pass to Tesseract; :func:`to_iso1` and :func:`to_tesseract` map either way, and
+:func:`to_iso3` names any language we know (Apertium's pairs too) by its ISO 639-3 code.
 """
 
 from __future__ import annotations
@@ -35,11 +36,46 @@ TESSERACT_CODES: dict[str, str] = {
 # Every pack we ship, English first: the default set a page's language is chosen from.
 SHIPPED_TESSERACT_LANGUAGES = "+".join(TESSERACT_CODES.values())
 
-_ISO3_TO_ISO1 = {iso3: iso1 for iso1, iso3 in TESSERACT_CODES.items()}
-# Other names for the same languages: ISO 639-2/B codes, English and native names.
+# ISO 639-1 → ISO 639-3 for every language some part of Pagewise knows: the Tesseract packs
+# above, and the languages that have (or may have) an Apertium pair into English (the offline
+# gist). Serbo-Croatian's variants share Apertium's macrolanguage code.
+_ISO1_TO_ISO3: dict[str, str] = {
+    **TESSERACT_CODES,
+    "gl": "glg",
+    "eu": "eus",
+    "eo": "epo",
+    "is": "isl",
+    "mk": "mkd",
+    "sh": "hbs",
+    "hr": "hbs",
+    "sr": "hbs",
+    "bs": "hbs",
+}
+_ISO3_TO_ISO1: dict[str, str] = {}
+for _iso1, _iso3 in _ISO1_TO_ISO3.items():
+    _ISO3_TO_ISO1.setdefault(_iso3, _iso1)  # the first wins: hbs → sh
+# Other names for the same languages: ISO 639-2/B codes, Tesseract's own codes for
+# Serbo-Croatian's variants, English and native names (matched with accents folded).
 _ALIASES = {
     "fre": "fr",
     "ger": "de",
+    "baq": "eu",
+    "ice": "is",
+    "mac": "mk",
+    "hrv": "hr",
+    "srp": "sr",
+    "bos": "bs",
+    "galician": "gl",
+    "galego": "gl",
+    "basque": "eu",
+    "euskara": "eu",
+    "esperanto": "eo",
+    "icelandic": "is",
+    "macedonian": "mk",
+    "serbo-croatian": "sh",
+    "croatian": "hr",
+    "serbian": "sr",
+    "bosnian": "bs",
     "english": "en",
     "spanish": "es",
     "espanol": "es",
@@ -192,6 +228,16 @@ def to_iso1(code: str | None) -> str | None:
     if not parts:
         return None
     return next((part for part in parts if part != "en"), parts[0])
+
+
+def to_iso3(code: str | None) -> str | None:
+    """ISO 639-3 for ``es``, ``spa``, ``srp_latn``, ``es-ES``, ``Spanish`` or a Tesseract list
+    (``spa+eng`` → ``spa``: the first language that is not English wins). Codes we have no
+    mapping for come back lower-cased as given, ``None`` for empty."""
+    parts = [_ISO1_TO_ISO3.get(part, part) for part in _codes(code)]
+    if not parts:
+        return None
+    return next((part for part in parts if part != "eng"), parts[0])
 
 
 def to_tesseract(code: str | None) -> str | None:

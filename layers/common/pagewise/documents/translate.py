@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pagewise.documents.glossary import GlossaryEntry, TermMatch, term_matches
+from pagewise.documents.language import to_iso3 as normalise_language
 
 LOG = logging.getLogger(__name__)
 
@@ -64,51 +64,8 @@ class PageTranslation:
     glossary_missed: tuple[GlossaryEntry, ...] = ()
 
 
-# --- language codes --------------------------------------------------------------------------
+# --- Apertium --------------------------------------------------------------------------------
 
-# ISO 639-1 → ISO 639-3 for the languages that have (or may have) an Apertium pair into
-# English, plus English itself. Tesseract's codes are ISO 639-3 already (``spa``, ``cat``...).
-_ISO1_TO_ISO3 = {
-    "en": "eng",
-    "es": "spa",
-    "ca": "cat",
-    "gl": "glg",
-    "eu": "eus",
-    "eo": "epo",
-    "is": "isl",
-    "mk": "mkd",
-    "sh": "hbs",
-    "hr": "hbs",
-    "sr": "hbs",
-    "bs": "hbs",
-}
-# Other spellings of the same languages: Tesseract's Serbo-Croatian codes, ISO 639-2/B, names.
-_ALIASES = {
-    "hrv": "hbs",
-    "srp": "hbs",
-    "bos": "hbs",
-    "baq": "eus",
-    "ice": "isl",
-    "mac": "mkd",
-    "english": "eng",
-    "spanish": "spa",
-    "español": "spa",
-    "espanol": "spa",
-    "castellano": "spa",
-    "catalan": "cat",
-    "català": "cat",
-    "galician": "glg",
-    "galego": "glg",
-    "basque": "eus",
-    "euskara": "eus",
-    "esperanto": "epo",
-    "icelandic": "isl",
-    "macedonian": "mkd",
-    "serbo-croatian": "hbs",
-    "croatian": "hbs",
-    "serbian": "hbs",
-    "bosnian": "hbs",
-}
 # Apertium mode names into English, newest naming (ISO 639-3) first. Debian bookworm ships
 # spa-eng (apertium-eng-spa), cat-eng (apertium-eng-cat), gl-en, eu-en, eo-en, hbs-eng,
 # isl-eng and mkd-eng; the older two-letter names are tried too.
@@ -122,34 +79,6 @@ _APERTIUM_MODES = {
     "isl": ("isl-eng", "is-en"),
     "mkd": ("mkd-eng", "mk-en"),
 }
-# Tesseract data names that are not languages.
-_NOT_LANGUAGES = {"osd", "equ"}
-
-
-def normalise_language(code: str | None) -> str | None:
-    """ISO 639-3 code for an ISO 639-1 code (``es``), a Tesseract code (``spa``,
-    ``spa+eng``, ``srp_latn``), a locale (``es-ES``) or a common name (``Spanish``).
-
-    In a Tesseract list the first language that is not English wins (``eng+spa`` → ``spa``):
-    English is usually listed as the fallback. Unknown codes come back lower-cased as given.
-    """
-    if not code or not code.strip():
-        return None
-    candidates: list[str] = []
-    for part in re.split(r"[+,;\s]+", code.strip().casefold()):
-        if not part:
-            continue
-        base = part if part in _ALIASES else re.split(r"[-_]", part)[0]
-        if base in _NOT_LANGUAGES:
-            continue
-        base = _ALIASES.get(base, base)
-        candidates.append(_ISO1_TO_ISO3.get(base, base))
-    if not candidates:
-        return None
-    return next((c for c in candidates if c != "eng"), candidates[0])
-
-
-# --- Apertium --------------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=8)
