@@ -172,3 +172,23 @@ def wait_until[T](check: Callable[[], T | None], timeout: float, what: str) -> T
         if time.monotonic() > deadline:
             pytest.fail(f"not within {timeout:g} s: {what}")
         time.sleep(0.2)
+
+
+def execution_history(
+    job_id: str, *, ended: bool = True, timeout: float = 60
+) -> list[dict[str, Any]]:
+    """The job's Step Functions execution history; with ``ended``, once the execution ended.
+
+    A job's final status is written to MongoDB by the failing or finishing step itself, a
+    moment before Step Functions records that step's end: read at once, the history can
+    still lack the failure that ended the job. ``ended=False`` reads it as it is now."""
+    sfn = aws_client("stepfunctions")
+    arn = f"{outputs()['StateMachineArn'].replace(':stateMachine:', ':execution:')}:{job_id}"
+    if ended:
+        wait_until(
+            lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING",
+            timeout,
+            f"the execution of job {job_id} to end",
+        )
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+    return [event for page in pages for event in page["events"]]

@@ -23,10 +23,9 @@ import requests
 from pagewise_client.api import PagewiseClient
 
 from tests.stack import (
-    aws_client,
+    execution_history,
     function_reconfigured,
     new_tenant,
-    outputs,
     require_stack,
     stack_client,
 )
@@ -97,11 +96,9 @@ def _run(client: PagewiseClient, path: Path, **options: Any) -> tuple[str, dict[
 
 
 def _history_errors(job_id: str) -> list[str]:
-    arn = f"{outputs()['StateMachineArn'].replace(':stateMachine:', ':execution:')}:{job_id}"
-    events = aws_client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)
     return [
         event["taskFailedEventDetails"]["error"]
-        for event in events["events"]
+        for event in execution_history(job_id)
         if event["type"] == "TaskFailed"
     ]
 

@@ -21,6 +21,7 @@ from pymongo import MongoClient
 from tests.stack import (
     MONGODB_URI,
     aws_client,
+    execution_history,
     new_tenant,
     outputs,
     stack_client,
@@ -199,7 +200,7 @@ def test_mongodb_restarting_during_a_job_loses_nothing() -> None:
     assert final["details"]["processing_status"] == "completed", final["details"]
     _assert_consistent(job_id, pages=2)
     # The failed attempt was retried: its state was scheduled again after it and succeeded.
-    events = _history(job_id)
+    events = execution_history(job_id)
     later = [event for event in events if event["id"] > failure["id"]]
     assert any(event["type"] == "TaskScheduled" for event in later), failure
     assert any(event["type"] == "TaskSucceeded" for event in later), failure
@@ -213,15 +214,8 @@ MONGO_ERRORS = (
 )
 
 
-def _history(job_id: str) -> list[dict[str, Any]]:
-    sfn = aws_client("stepfunctions")
-    arn = outputs()["StateMachineArn"].replace(":stateMachine:", ":execution:") + f":{job_id}"
-    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
-    return [event for page in pages for event in page["events"]]
-
-
 def _mongo_failure(job_id: str) -> dict[str, Any] | None:
-    for event in _history(job_id):
+    for event in execution_history(job_id, ended=False):  # while the job runs
         details = event.get("taskFailedEventDetails") or {}
         if event["type"] == "TaskFailed" and details.get("error") in MONGO_ERRORS:
             return event

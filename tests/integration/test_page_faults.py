@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pagewise_client.api import PagewiseClient
 
-from tests.stack import aws_client, function_reconfigured, outputs, require_stack, stack_client
+from tests.stack import execution_history, function_reconfigured, require_stack, stack_client
 from tests.support.hanging_tessdata import hanging_tessdata, release_after_first_hang
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,12 +27,9 @@ def _run_job(tenant: str) -> tuple[PagewiseClient, str, dict[str, Any]]:
 
 
 def _failed_ocr_attempts(job_id: str) -> int:
-    sfn = aws_client("stepfunctions")
-    arn = f"{outputs()['StateMachineArn'].replace(':stateMachine:', ':execution:')}:{job_id}"
-    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     return sum(
         1
-        for event in events
+        for event in execution_history(job_id)
         if event["type"] in ("TaskFailed", "LambdaFunctionFailed", "TaskTimedOut")
     )
 
