@@ -24,7 +24,6 @@ from pagewise.documents.llm.prompts import (
     CITED_SUMMARY_SYSTEM_PROMPT,
     COMPLETION_NOTE,
     CONTINUATION_NOTE,
-    GLOSSARY_CORRECTION_PROMPT,
     GLOSSARY_INSTRUCTIONS,
     SUMMARY_COMBINE_PROMPT,
     SUMMARY_PART_PROMPT,
@@ -32,6 +31,7 @@ from pagewise.documents.llm.prompts import (
     SUMMARY_WHOLE_PROMPT,
     TRANSLATION_CORRECTION_PROMPT,
     TRANSLATION_SYSTEM_PROMPT,
+    glossary_correction,
 )
 from pagewise.documents.summary import SummaryResult
 from pagewise.documents.translate import PageTranslation
@@ -137,15 +137,7 @@ class LlmTranslator:
         if missed:
             # One corrective retry, naming the terms; what is still missed is reported.
             LOG.warning("LLM answer for %s missed %d glossary terms; retrying", what, len(missed))
-            messages += [
-                {"role": "assistant", "content": content},
-                {
-                    "role": "user",
-                    "content": GLOSSARY_CORRECTION_PROMPT.format(
-                        terms="; ".join(f'"{e.source}" → "{e.target}"' for e in missed)
-                    ),
-                },
-            ]
+            messages += glossary_correction(content, missed)
             legal, plain, language, _ = self._translation_call(messages, what, tokens)
             applied, missed = check_applied(glossary, legal)
         return PageTranslation(
