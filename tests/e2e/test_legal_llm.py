@@ -3,8 +3,9 @@
 for the length of the module, with a price for its model).
 
 - A glossary term on pages 1 and 3 is in those pages' prompts only; a term the LLM keeps
-  missing gets one corrective retry and is reported; another tenant can neither read nor use
-  the glossary.
+  missing gets one corrective retry and is reported; the overlay PDF (its own block-by-block
+  translation) uses the glossary's terms too; another tenant can neither read nor use the
+  glossary.
 - A 2-page document whose sentence crosses the break: translated once, with page 1; page 2's
   translation starts after it and is marked as a continuation; a key fact the fake cites on the
   wrong page is never verified.
@@ -160,6 +161,18 @@ def test_glossary_terms_reach_only_their_pages_and_a_missed_one_is_retried_and_r
             "Glossary terms not used: fianza legal → statutory deposit"
             in result["ai_report_content"]
         )
+        # The overlay's blocks were asked with the glossary too (page 3's again for the term
+        # the fake misses), and the overlay shows the English term, not the source term.
+        blocks = [r for r in llm.requests if r["kind"] == "blocks"]
+        block_prompts = [str(r["body"]["messages"][1]["content"]) for r in blocks]
+        assert len(blocks) == 4, block_prompts
+        assert sum("- arrendatario → lessee" in p for p in block_prompts) == 3
+        overlay = client.download(job_id, tmp_path / "overlay.pdf", variant="overlay")
+        with pymupdf.open(overlay) as doc:
+            overlay_pages = [" ".join(page.get_text().split()) for page in doc]
+        for number in (1, 3):
+            assert "lessee" in overlay_pages[number - 1], overlay_pages
+            assert "arrendatario" not in overlay_pages[number - 1], overlay_pages
 
         # Another tenant can neither read nor use it.
         other = _client(f"{tenant}-other")

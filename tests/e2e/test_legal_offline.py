@@ -1,6 +1,7 @@
 """The legal reader (issue 17) on the demo lease, offline (no LLM), through the deployed stack:
 the Apertium gist uses the glossary's English terms, the summary cites its pages, and the key
-facts found by pattern cite the right pages; the translated PDF shows all three."""
+facts found by pattern cite the right pages; the translated PDF shows all three, and the
+overlay PDF's per-block gist uses the glossary's terms too."""
 
 from __future__ import annotations
 
@@ -80,6 +81,12 @@ def test_the_demo_lease_offline_shows_glossary_terms_citations_and_key_facts(
         assert "800 € (p. 1)" in text
         assert "(p. 2)" in text  # the jurisdiction clause, on the scanned page
         assert "(p. 1)" in text.split("Key facts")[0]  # the overview cites its pages
+
+        overlay = client.download(job_id, tmp_path / "overlay.pdf", variant="overlay")
+        with pymupdf.open(overlay) as doc:
+            first = " ".join(doc[0].get_text().split())
+        assert "tenant" in first and "landlord" in first, first
+        assert "arrendatario" not in first.lower() and "Qqglos" not in first, first
     finally:
         if job_id is not None:
             client.cancel(job_id)

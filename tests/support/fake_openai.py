@@ -26,17 +26,21 @@ Endpoints:
   ``usage`` counts about 4 characters per token.
   Issue 17: a page translation applies the glossary lines of its prompt (``- source → target``:
   each source term, any case, becomes the target term in the echoed text) except the terms
-  told to be missed (``miss_glossary``); a JSON request whose text is a ``<document>`` (the
-  cited summary) gets ``{"overview": [...], "facts": [...]}``: per ``[Page N]`` block one
-  overview sentence citing N and one ``dates`` fact quoting that page's first words, plus, on
-  purpose, one ``amounts`` fact citing page 1 with a quote that is not on page 1 (the last
-  page's last words when there are two pages or more, else an invented sentence).
+  told to be missed (``miss_glossary``); so does a per-block translation, in each block's
+  text, with the glossary lines of its first prompt (a corrective retry included); a JSON
+  request whose text is a ``<document>`` (the cited summary) gets ``{"overview": [...],
+  "facts": [...]}``: per ``[Page N]`` block one overview sentence citing N and one ``dates``
+  fact quoting that page's first words, plus, on purpose, one ``amounts`` fact citing page 1
+  with a quote that is not on page 1 (the last page's last words when there are two pages or
+  more, else an invented sentence).
 * ``GET /v1/models``: one model, ``fake-model``.
 * ``POST /_control`` with JSON, any of: ``{"fail": [429, 500, "invalid_json", ...]}``
   (faults for the next calls, one per call, appended to the queue), ``{"down": 500}`` (every
   call fails with that status; ``true`` means 500, ``false``/``null`` ends it),
   ``{"delay_seconds": 2}`` (every call), ``{"miss_glossary": {"term": 2}}`` (the next 2
-  translations carrying ``term`` leave it untranslated; a list: always),
+  page translations carrying ``term`` leave it untranslated, and so do the next 2 per-block
+  translations carrying it, in every block: the two kinds count apart, so that TranslatePage's
+  page and block calls, made at once, each see the count given; a list: always),
   ``{"retry_after_ms": 1}`` (sent with 429/5xx; ``null`` sends none), ``{"reset": true}``
   (no faults, no delay, requests forgotten), ``{"clear_requests": true}``. Answers the
   resulting state.
@@ -129,8 +133,9 @@ class FakeOpenAI:
         # The openai client honours retry-after-ms, so its own retries cost ~nothing in tests.
         self._retry_after_ms = retry_after_ms
         self._requests: list[dict[str, Any]] = []
-        # Glossary source terms (casefolded) the next answers leave out, and how many times.
-        self._miss_glossary: dict[str, int] = {}
+        # Per request kind ("page", "blocks"): glossary source terms (casefolded) the next
+        # answers leave out, and how many times.
+        self._miss_glossary: dict[str, dict[str, int]] = {"page": {}, "blocks": {}}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.control({"down": down, "delay_seconds": delay_seconds})
@@ -191,12 +196,14 @@ class FakeOpenAI:
                 self._down = None
                 self._delay = 0.0
                 self._requests.clear()
-                self._miss_glossary.clear()
+                for counts in self._miss_glossary.values():
+                    counts.clear()
             if "miss_glossary" in payload:
                 misses = payload["miss_glossary"] or {}
                 if isinstance(misses, list):
                     misses = dict.fromkeys(misses, 1_000_000)
-                self._miss_glossary.update({str(k).casefold(): int(v) for k, v in misses.items()})
+                for counts in self._miss_glossary.values():
+                    counts.update({str(k).casefold(): int(v) for k, v in misses.items()})
             if payload.get("clear_requests"):
                 self._requests.clear()
             if "fail" in payload:
@@ -350,12 +357,17 @@ class FakeOpenAI:
             out_headers.setdefault("retry-after-ms", f"{self._retry_after_ms:g}")
         return status, out_headers, {"error": error}
 
-    @staticmethod
-    def _blocks(messages: list[dict[str, Any]]) -> str:
-        """A per-block translation: each block sent comes back as "LEGAL EN: <text>"."""
-        match = _BLOCKS.search(str(messages[1].get("content") or ""))
+    def _blocks(self, messages: list[dict[str, Any]]) -> str:
+        """A per-block translation: each block sent comes back as "LEGAL EN: <text>", with
+        the glossary lines of the prompt applied."""
+        prompt = str(messages[1].get("content") or "")
+        match = _BLOCKS.search(prompt)
         blocks = json.loads(match.group(1)) if match else []
-        answer = [{"id": b["id"], "legal_english": f"LEGAL EN: {b['text']}"} for b in blocks]
+        texts = self._apply_glossary(prompt, [str(b["text"]) for b in blocks], "blocks")
+        answer = [
+            {"id": b["id"], "legal_english": f"LEGAL EN: {text}"}
+            for b, text in zip(blocks, texts, strict=True)
+        ]
         return json.dumps({"blocks": answer}, ensure_ascii=False)
 
     def _content(self, messages: list[dict[str, Any]], json_output: bool) -> tuple[str, str]:
@@ -370,7 +382,8 @@ class FakeOpenAI:
             return json.dumps(_cited_summary(text), ensure_ascii=False), tag
         if json_output:
             language = "es" if _SPANISH_HINTS.search(text) else "en"
-            text = self._apply_glossary(user_texts, text)
+            prompt = next((t for t in user_texts if "<page>" in t), "")
+            (text,) = self._apply_glossary(prompt, [text], "page")
             return (
                 json.dumps(
                     {
@@ -385,18 +398,20 @@ class FakeOpenAI:
         words = text.split()[:_SUMMARY_WORDS]
         return f"SUMMARY({tag}): {' '.join(words)}", tag
 
-    def _apply_glossary(self, user_texts: list[str], text: str) -> str:
-        """Each glossary line of the page's prompt applied to ``text`` (a whole-word,
-        case-insensitive replacement), except the terms told to be missed."""
-        prompt = next((t for t in user_texts if "<page>" in t), "")
+    def _apply_glossary(self, prompt: str, texts: list[str], kind: str) -> list[str]:
+        """Each glossary line of ``prompt`` applied to each of ``texts`` (a whole-word,
+        case-insensitive replacement), except the terms told to be missed by requests of
+        ``kind`` (one miss per request, however many texts carry the term)."""
         for source, target in _GLOSSARY_LINE.findall(prompt):
             with self._lock:
-                left = self._miss_glossary.get(source.casefold(), 0)
+                misses = self._miss_glossary[kind]
+                left = misses.get(source.casefold(), 0)
                 if left > 0:
-                    self._miss_glossary[source.casefold()] = left - 1
+                    misses[source.casefold()] = left - 1
                     continue
-            text = re.sub(rf"\b{re.escape(source)}\w*", target, text, flags=re.IGNORECASE)
-        return text
+            pattern = rf"\b{re.escape(source)}\w*"
+            texts = [re.sub(pattern, target, text, flags=re.IGNORECASE) for text in texts]
+        return texts
 
 
 def _cited_summary(document: str) -> dict[str, Any]:

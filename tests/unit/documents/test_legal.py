@@ -277,6 +277,10 @@ def test_the_estimate_counts_every_call_and_prices_it() -> None:
     assert estimate.cost == pytest.approx(expected)
     longer = estimate_job(texts, model="m", prices={"m": price}, extra_prompt_per_page=["x" * 900])
     assert longer.prompt_tokens == estimate.prompt_tokens + 300  # the glossary lines count
+    blocks = estimate_job(
+        texts, model="m", prices={"m": price}, extra_block_prompt_per_page=["x" * 900]
+    )
+    assert blocks.prompt_tokens == estimate.prompt_tokens + 300  # in the blocks' prompt too
     assert estimate_job(texts, model="other", prices={"m": price}).cost is None
     offline = estimate_job(texts, model=None, prices={})
     assert (offline.llm_calls, offline.cost) == (0, 0.0)

@@ -11,6 +11,7 @@ from typing import Any
 import pymupdf
 import pytest
 from fastapi.testclient import TestClient
+from pagewise.data.blocks import BlockTranslationStore
 from pagewise.data.glossaries import GlossaryRepository
 from pagewise.data.jobs import JobRepository
 from pagewise.data.pages import PageRepository
@@ -254,6 +255,15 @@ def test_the_plan_the_glossary_and_the_cited_summary_reach_the_result(
     fake.control({"miss_glossary": {"arrendatario": 1}})  # page 1 or 3 misses it once
     for page in (1, 2, 3):
         pipeline.translate_page(job_id, page)
+    # The overlay's blocks use the glossary too (and one block call was retried for it).
+    assert [r["kind"] for r in fake.requests].count("blocks") == 3 + 1
+    block_store = BlockTranslationStore(pipeline.store)
+    for n in (1, 3):
+        blocks = block_store.load(job_id, n)
+        assert blocks is not None and blocks.glossary_missed == []
+        assert blocks.glossary_applied == [{"source": "arrendatario", "target": "lessee"}]
+        assert "lessee" in " ".join(blocks.blocks.values())
+        assert "arrendatario" not in " ".join(blocks.blocks.values())
     pipeline.summarise(job_id)
     pipeline.render(job_id)
     pipeline.finish(job_id)

@@ -6,24 +6,40 @@ others as context) and asks for formal legal English per block id; the answer is
 every id sent comes back exactly once, none is invented, every text is a string. A first
 answer that fails the check gets one corrective retry; a second is ``llm_invalid_output``.
 
+With a glossary (issue 17), the prompt lists the entries whose source terms occur in the
+page's blocks, asking for their English terms in each block's legal English; the answer is
+checked as the page translation's is (:func:`pagewise.documents.glossary.check_applied` on the
+blocks' translations), and a missed term gets one corrective retry, whose answer is taken
+when its blocks are the blocks sent (else the first answer stays).
+
 Offline, each block is the Apertium gist (where a pair into English is installed) or its
-source text, labelled as not being a translation, as the page translation is.
+source text, labelled as not being a translation, as the page translation is; the glossary's
+English terms are used as in the page's gist (:class:`pagewise.documents.translate.GlossaryTerms`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from pagewise.documents.layout import PageLayout
+from pagewise.documents.glossary import (
+    GlossaryEntry,
+    check_applied,
+    describe,
+    entries_on_page,
+    glossary_lines,
+)
+from pagewise.documents.layout import Block, PageLayout
 from pagewise.documents.translate import (
     APERTIUM_NOTE,
     APERTIUM_PROVIDER,
     OFFLINE_NOTE,
     OFFLINE_PROVIDER,
+    GlossaryTerms,
     apertium_gist,
     apertium_pair,
     normalise_language,
@@ -85,6 +101,11 @@ class BlockTranslations(BaseModel):
     note: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # The glossary entries found in the page's blocks whose English term the blocks'
+    # translations use, and those they do not (as ``describe`` lists them); empty without a
+    # glossary, and in translations stored before the overlay used it.
+    glossary_applied: list[dict[str, str]] = Field(default_factory=list)
+    glossary_missed: list[dict[str, str]] = Field(default_factory=list)
 
 
 class BlockMismatch(Exception):
@@ -128,16 +149,31 @@ def parse_blocks(content: str, expected_ids: list[str]) -> dict[str, str]:
     return out
 
 
+def entries_in_blocks(
+    entries: Sequence[GlossaryEntry], blocks: Sequence[Block]
+) -> list[GlossaryEntry]:
+    """The entries whose source terms occur in one of ``blocks``, in glossary order."""
+    found = {entry for block in blocks for entry in entries_on_page(entries, block.text)}
+    return [entry for entry in entries if entry in found]
+
+
 def translate_blocks(
     translator: LlmTranslator,
     layout: PageLayout,
     *,
     source_language: str | None,
+    glossary: Sequence[GlossaryEntry] = (),
 ) -> BlockTranslations:
     """Legal English per block of ``layout`` by the LLM: one call, two if the first answer's
-    blocks are not the blocks sent. Raises the LLM's typed errors (``LlmBadRequest`` with
-    ``llm_invalid_output`` after a second bad answer)."""
+    blocks are not the blocks sent, or if it left out a glossary term. ``glossary``: the job's
+    entries; the prompt lists those found in the blocks. Raises the LLM's typed errors
+    (``LlmBadRequest`` with ``llm_invalid_output`` after a second bad answer)."""
     from pagewise.documents.llm import LlmBadRequest
+    from pagewise.documents.llm.prompts import (
+        BLOCKS_GLOSSARY_CORRECTION_PROMPT,
+        BLOCKS_GLOSSARY_INSTRUCTIONS,
+        glossary_correction,
+    )
 
     config = translator.config
     blocks = [block for block in layout.blocks if block.text.strip()]
@@ -150,11 +186,17 @@ def translate_blocks(
             translated=True,
         )
     ids = [block.id for block in blocks]
+    terms = entries_in_blocks(glossary, blocks)
     payload = json.dumps([{"id": b.id, "text": b.text} for b in blocks], ensure_ascii=False)
     hint = source_language.strip() if source_language and source_language.strip() else None
     user = (
         f"Page {layout.page}. Source language: "
         + (f"{hint} (a hint; it may be wrong)." if hint else "unknown.")
+        + (
+            f"\n\n{BLOCKS_GLOSSARY_INSTRUCTIONS.format(lines=glossary_lines(terms))}"
+            if terms
+            else ""
+        )
         + f"\n\n<blocks>\n{payload}\n</blocks>"
     )
     messages = [
@@ -165,12 +207,13 @@ def translate_blocks(
     schema = (BLOCKS_SCHEMA_NAME, BLOCKS_SCHEMA)
     answer = translator.client.complete(messages, what=what, json_output=True, schema=schema)
     prompt_tokens, completion_tokens = answer.prompt_tokens, answer.completion_tokens
+    content = answer.content
     try:
-        translated = parse_blocks(answer.content, ids)
+        translated = parse_blocks(content, ids)
     except BlockMismatch as problem:
         LOG.warning("LLM answer for %s unusable (%s); asking once more", what, problem)
         messages += [
-            {"role": "assistant", "content": answer.content},
+            {"role": "assistant", "content": content},
             {
                 "role": "user",
                 "content": BLOCKS_CORRECTION_PROMPT.format(problem=problem, ids=", ".join(ids)),
@@ -179,13 +222,29 @@ def translate_blocks(
         retry = translator.client.complete(messages, what=what, json_output=True, schema=schema)
         prompt_tokens += retry.prompt_tokens
         completion_tokens += retry.completion_tokens
+        content = retry.content
         try:
-            translated = parse_blocks(retry.content, ids)
+            translated = parse_blocks(content, ids)
         except BlockMismatch as again:
             raise LlmBadRequest(
                 f"The LLM ({config.model}) did not return {what} as sent, twice: {again}.",
                 "llm_invalid_output",
             ) from None
+    applied, missed = check_applied(terms, _joined(translated, ids))
+    if missed:
+        # One corrective retry, naming the terms, as for the page; what is still missed is
+        # recorded. An answer whose blocks are not the blocks sent leaves the first one.
+        LOG.warning("LLM answer for %s missed %d glossary terms; retrying", what, len(missed))
+        messages += glossary_correction(content, missed, BLOCKS_GLOSSARY_CORRECTION_PROMPT)
+        retry = translator.client.complete(messages, what=what, json_output=True, schema=schema)
+        prompt_tokens += retry.prompt_tokens
+        completion_tokens += retry.completion_tokens
+        try:
+            translated = parse_blocks(retry.content, ids)
+        except BlockMismatch as problem:
+            LOG.warning("glossary retry for %s unusable (%s); keeping the first", what, problem)
+        else:
+            applied, missed = check_applied(terms, _joined(translated, ids))
     return BlockTranslations(
         page=layout.page,
         blocks=translated,
@@ -195,42 +254,65 @@ def translate_blocks(
         note=f"Translated block by block by {config.model} (LLM).",
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
+        glossary_applied=describe(applied),
+        glossary_missed=describe(missed),
     )
+
+
+def _joined(translated: dict[str, str], ids: list[str]) -> str:
+    """The blocks' translations in reading order, as one text for the glossary check."""
+    return _APERTIUM_SEPARATOR.join(translated[block_id] for block_id in ids)
 
 
 def translate_blocks_offline(
-    layout: PageLayout, source_language: str | None, *, apertium_cmd: str | None = "apertium"
+    layout: PageLayout,
+    source_language: str | None,
+    *,
+    apertium_cmd: str | None = "apertium",
+    glossary: Sequence[GlossaryEntry] = (),
 ) -> BlockTranslations:
     """Each block's Apertium gist where a pair into English is installed (one Apertium run
     for the page; per block if the run does not keep the blocks apart), else its source text;
-    labelled as not a translation."""
+    labelled as not a translation. ``glossary``: the job's entries; their English terms replace
+    the source terms in the gist, or follow them in brackets in the source text (as in
+    :func:`pagewise.documents.translate.translate_offline`)."""
     blocks = [block for block in layout.blocks if block.text.strip()]
-    source = {block.id: block.text for block in blocks}
+    terms = GlossaryTerms(glossary)
     pair = apertium_pair(normalise_language(source_language), apertium_cmd=apertium_cmd or "")
     if blocks and pair is not None and apertium_cmd:
-        joined = apertium_gist(
-            _APERTIUM_SEPARATOR.join(" ".join(b.text.split()) for b in blocks),
-            pair,
-            apertium_cmd=apertium_cmd,
+        hidden = [" ".join(terms.hide(block.text).split()) for block in blocks]
+        joined = apertium_gist(_APERTIUM_SEPARATOR.join(hidden), pair, apertium_cmd=apertium_cmd)
+        gists: list[str | None] = (
+            list(joined.split(_APERTIUM_SEPARATOR)) if joined is not None else []
         )
-        parts = joined.split(_APERTIUM_SEPARATOR) if joined is not None else []
-        if len(parts) != len(blocks):
-            parts = [
-                apertium_gist(block.text, pair, apertium_cmd=apertium_cmd) or block.text
-                for block in blocks
-            ]
+        if len(gists) != len(blocks):
+            gists = [apertium_gist(text, pair, apertium_cmd=apertium_cmd) for text in hidden]
+        texts = {
+            block.id: terms.restore(gist).strip()
+            if gist is not None
+            else terms.annotate(block.text)
+            for block, gist in zip(blocks, gists, strict=True)
+        }
         return BlockTranslations(
             page=layout.page,
-            blocks={b.id: part.strip() for b, part in zip(blocks, parts, strict=True)},
+            blocks=texts,
             provider=APERTIUM_PROVIDER,
             model=pair,
             translated=False,
-            note=APERTIUM_NOTE,
+            note=APERTIUM_NOTE + _glossary_label(terms),
+            glossary_applied=describe(terms.applied),
         )
     return BlockTranslations(
         page=layout.page,
-        blocks=source,
+        blocks={block.id: terms.annotate(block.text) for block in blocks},
         provider=OFFLINE_PROVIDER,
         translated=False,
-        note=OFFLINE_NOTE,
+        note=OFFLINE_NOTE + _glossary_label(terms),
+        glossary_applied=describe(terms.applied),
     )
+
+
+def _glossary_label(terms: GlossaryTerms) -> str:
+    """Short, for the overlay's one-line label: how many glossary terms were used."""
+    count = len(terms.applied)
+    return f" Glossary terms applied: {count}." if count else ""

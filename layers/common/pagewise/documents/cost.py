@@ -7,7 +7,8 @@ overestimates English and accented Latin text), for each call the pipeline will 
   plan added to it, its glossary lines) in; both translations and the JSON around them out
   (:data:`OUTPUT_PER_INPUT` of the page text's tokens each, so about twice the text);
 * each page with text, again block by block for the overlay (issue 13's per-block
-  translation): the page's own text as JSON blocks in, their legal English out;
+  translation): the page's own text as JSON blocks and its glossary lines in, their legal
+  English out;
 * the summary: every page's source text and the instructions in, its answer out
   (``summary_output_tokens``).
 
@@ -78,13 +79,16 @@ def estimate_job(
     model: str | None,
     prices: Mapping[str, ModelPrice],
     extra_prompt_per_page: Sequence[str] = (),
+    extra_block_prompt_per_page: Sequence[str] = (),
     summary_output_tokens: int = 1_000,
     source_texts: Sequence[str] = (),
     per_block: bool = True,
 ) -> CostEstimate:
     """The estimate for translating ``page_texts`` (what each page's call will carry),
     translating ``source_texts`` block by block (``per_block``) and summarising them
-    (``source_texts`` default: ``page_texts``). No model: no LLM, nothing to pay."""
+    (``source_texts`` default: ``page_texts``). ``extra_prompt_per_page`` and
+    ``extra_block_prompt_per_page``: what else the page's and its blocks' prompts carry (the
+    glossary lines). No model: no LLM, nothing to pay."""
     if not model:
         return CostEstimate(
             model=None,
@@ -108,12 +112,15 @@ def estimate_job(
         completion += int(2 * OUTPUT_PER_INPUT * body) + JSON_OVERHEAD_TOKENS
         calls += 1
     sources = source_texts or page_texts
-    for text in sources if per_block else ():
+    for index, text in enumerate(sources if per_block else ()):
         if not text.strip():
             continue
+        extras = extra_block_prompt_per_page
+        extra = extras[index] if index < len(extras) else ""
         body = estimate_tokens(text)
         # The blocks go as JSON (ids, escaping): a tenth more each way.
         prompt += block_system + PAGE_HEADER_TOKENS + int(OUTPUT_PER_INPUT * body)
+        prompt += estimate_tokens(extra)
         completion += int(OUTPUT_PER_INPUT * body) + JSON_OVERHEAD_TOKENS
         calls += 1
     whole = "\n\n".join(t for t in sources if t.strip())

@@ -184,44 +184,91 @@ def translate_offline(
     """
     body = text if text.strip() else ""
     language = normalise_language(source_language)
-    matches = term_matches(glossary, body) if body else []
-    applied = tuple(dict.fromkeys(match.entry for match in matches))
-    glossary_note = (
-        " Glossary terms applied: " + "; ".join(f"{e.source} → {e.target}" for e in applied) + "."
-        if applied
-        else ""
-    )
+    terms = GlossaryTerms(glossary)
     if body and apertium_cmd:
         pair = apertium_pair(language, apertium_cmd=apertium_cmd)
         if pair is not None:
-            marked, placeholders = _with_placeholders(body, matches)
             gist = apertium_gist(
-                marked, pair, apertium_cmd=apertium_cmd, timeout_seconds=apertium_timeout_seconds
+                terms.hide(body),
+                pair,
+                apertium_cmd=apertium_cmd,
+                timeout_seconds=apertium_timeout_seconds,
             )
             if gist is not None:
-                for placeholder, target in placeholders.items():
-                    gist = gist.replace(placeholder, target)
+                gist = terms.restore(gist)
                 return PageTranslation(
                     legal_english=gist,
                     plain_english=gist,
                     provider=APERTIUM_PROVIDER,
                     model=pair,
                     translated=False,
-                    note=APERTIUM_NOTE + glossary_note,
-                    glossary_applied=applied,
+                    note=APERTIUM_NOTE + terms.note(),
+                    glossary_applied=terms.applied,
                 )
-    annotated = body
-    for match in reversed(matches):
-        annotated = annotated[: match.end] + f" [{match.entry.target}]" + annotated[match.end :]
+    annotated = terms.annotate(body)
     return PageTranslation(
         legal_english=annotated,
         plain_english=annotated,
         provider=OFFLINE_PROVIDER,
         model=None,
         translated=False,
-        note=(ENGLISH_SOURCE_NOTE if body and language == "eng" else OFFLINE_NOTE) + glossary_note,
-        glossary_applied=applied,
+        note=(ENGLISH_SOURCE_NOTE if body and language == "eng" else OFFLINE_NOTE) + terms.note(),
+        glossary_applied=terms.applied,
     )
+
+
+class GlossaryTerms:
+    """A glossary's English terms in text that no LLM translates (the offline gist of a page
+    and of the overlay's blocks): :meth:`hide` replaces each occurrence of a source term by a
+    placeholder word Apertium passes through unchanged (unique across every text hidden with
+    this object, so that several texts can go through one Apertium run) and :meth:`restore`
+    puts the English term in its place; :meth:`annotate` (no Apertium) adds ``[target]`` after
+    each source term. :attr:`applied` lists the entries used, in the order first met."""
+
+    def __init__(self, entries: Sequence[GlossaryEntry]) -> None:
+        self._entries = list(entries)
+        self._placeholders: dict[str, str] = {}
+        self._applied: dict[GlossaryEntry, None] = {}
+
+    def _matches(self, text: str) -> list[TermMatch]:
+        matches = term_matches(self._entries, text) if self._entries and text.strip() else []
+        self._applied.update(dict.fromkeys(match.entry for match in matches))
+        return matches
+
+    def hide(self, text: str) -> str:
+        out = text
+        matches = self._matches(text)
+        first = len(self._placeholders)
+        for index, match in reversed(list(enumerate(matches, start=first))):
+            word = _placeholder(index)
+            self._placeholders[word] = match.entry.target
+            out = out[: match.start] + word + out[match.end :]
+        return out
+
+    def restore(self, text: str) -> str:
+        for placeholder, target in self._placeholders.items():
+            text = text.replace(placeholder, target)
+        return text
+
+    def annotate(self, text: str) -> str:
+        out = text
+        for match in reversed(self._matches(text)):
+            out = out[: match.end] + f" [{match.entry.target}]" + out[match.end :]
+        return out
+
+    @property
+    def applied(self) -> tuple[GlossaryEntry, ...]:
+        return tuple(self._applied)
+
+    def note(self) -> str:
+        """What the page's note adds: the terms applied (empty when none)."""
+        if not self._applied:
+            return ""
+        return (
+            " Glossary terms applied: "
+            + "; ".join(f"{e.source} → {e.target}" for e in self._applied)
+            + "."
+        )
 
 
 def _placeholder(index: int) -> str:
@@ -232,13 +279,3 @@ def _placeholder(index: int) -> str:
         index, rest = divmod(index, 26)
         letters = chr(ord("a") + rest) + letters
     return f"Qqglos{letters}q"
-
-
-def _with_placeholders(text: str, matches: Sequence[TermMatch]) -> tuple[str, dict[str, str]]:
-    placeholders: dict[str, str] = {}
-    out = text
-    for index, match in reversed(list(enumerate(matches))):
-        word = _placeholder(index)
-        placeholders[word] = match.entry.target
-        out = out[: match.start] + word + out[match.end :]
-    return out, placeholders

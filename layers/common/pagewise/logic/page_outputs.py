@@ -1,10 +1,10 @@
 """The outputs that keep the source's pages, for TranslatePage and Render.
 
-TranslatePage translates each page block by block (for the overlay) after its page
-translation; Render writes, beside the report PDF, the overlay PDF, the searchable original,
-the Word document and a PNG preview per page of the source and of the overlay, and returns
-what ``/result`` lists: each variant's key, the previews, the overflowed blocks per page and
-the seconds each variant took.
+TranslatePage translates each page block by block (for the overlay, with the job's
+glossary) beside its page translation; Render writes, beside the report PDF, the overlay PDF,
+the searchable original, the Word document and a PNG preview per page of the source and of
+the overlay, and returns what ``/result`` lists: each variant's key, the previews, the
+overflowed blocks per page and the seconds each variant took.
 
 A page's layout: the one OCR stored (data/layouts.py) for an OCR'd page; for a page with a text
 layer, rebuilt from the PDF (documents/layout_from_pdf.py), the same each time.
@@ -36,6 +36,7 @@ from pagewise.variants import OUTPUT_KINDS, Variant, output_file_name, output_ke
 
 if TYPE_CHECKING:
     from pagewise.documents.block_translation import BlockTranslations
+    from pagewise.documents.glossary import GlossaryEntry
     from pagewise.documents.layout import PageLayout
     from pagewise.documents.llm import LlmTranslator
     from pagewise.documents.render import DocumentMeta, RenderPage
@@ -110,8 +111,8 @@ class PageOutputs:
         language: str | None,
         translator: LlmTranslator | None,
     ) -> BlockTranslations | None:
-        """The page's block translations (stored for Render); None for a page without layout.
-        Raises the LLM's typed errors as the page translation does."""
+        """The page's block translations (stored for Render), with the job's glossary; None for
+        a page without layout. Raises the LLM's typed errors as the page translation does."""
         # The checked copy, the same for every page: a warm environment reads it once.
         layout = self.page_layout(job.job_id, page, lambda: self.store.read_again(job.document_key))
         if layout is None:
@@ -121,13 +122,16 @@ class PageOutputs:
             translate_blocks_offline,
         )
 
+        glossary = _glossary_entries(job)
         if translator is None:
-            translations = translate_blocks_offline(layout, language)
+            translations = translate_blocks_offline(layout, language, glossary=glossary)
         else:
             from pagewise.documents.llm import LlmBadRequest
 
             try:
-                translations = translate_blocks(translator, layout, source_language=language)
+                translations = translate_blocks(
+                    translator, layout, source_language=language, glossary=glossary
+                )
             except LlmBadRequest as error:
                 if error.error_code != "llm_invalid_output":
                     raise
@@ -136,7 +140,7 @@ class PageOutputs:
                 # answer). The overlay falls back to the offline text for this page, labelled,
                 # rather than failing the job.
                 LOG.warning("page %d: %s; overlay uses the offline text", page.page, error)
-                offline = translate_blocks_offline(layout, language)
+                offline = translate_blocks_offline(layout, language, glossary=glossary)
                 translations = offline.model_copy(
                     update={"note": f"{BLOCKS_FALLBACK_NOTE} {offline.note}"}
                 )
@@ -178,7 +182,9 @@ class PageOutputs:
             if translations is None:  # translated before per-block translation existed
                 from pagewise.documents.block_translation import translate_blocks_offline
 
-                translations = translate_blocks_offline(layout, page.language)
+                translations = translate_blocks_offline(
+                    layout, page.language, glossary=_glossary_entries(job)
+                )
             specs.append(
                 OverlayPage(
                     page=page.page,
@@ -225,3 +231,8 @@ class PageOutputs:
             appendix_pages=overlay.appendix_pages,
             seconds=seconds,
         )
+
+
+def _glossary_entries(job: Job) -> list[GlossaryEntry]:
+    """The entries of the glossary the job named (its snapshot); none without one."""
+    return list(job.glossary.entries) if job.glossary else []

@@ -59,6 +59,10 @@ class TranslationSteps(PipelineBase):
             extra_prompt_per_page=[
                 glossary_lines(entries_on_page(entries, plan.text)) for plan in plans
             ],
+            # The overlay's blocks carry the page's own text, so its own entries.
+            extra_block_prompt_per_page=[
+                glossary_lines(entries_on_page(entries, text)) for text in texts
+            ],
             source_texts=texts,
         )
         self.jobs.update_fields(job_id, cost_estimate=estimate.model_dump(mode="json"))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pagewise.documents.citations import CATEGORIES
+from pagewise.documents.glossary import GlossaryEntry
 
 TRANSLATION_SYSTEM_PROMPT = """\
 You translate pages of legal documents into English, for lawyers and for people who are not \
@@ -45,10 +47,15 @@ TRANSLATION_SCHEMA: dict[str, Any] = {
 
 # -- legal reader (issue 17): glossary, page breaks, the cited summary ---------------------
 
-GLOSSARY_INSTRUCTIONS = """\
-Glossary: where a source term below occurs on the page (in any inflected form), translate it \
-in "legal_english" with exactly the English term given:
-{lines}"""
+_GLOSSARY_INSTRUCTIONS = """\
+Glossary: where a source term below occurs {where} (in any inflected form), translate it \
+in {field} with exactly the English term given:
+{{lines}}"""
+GLOSSARY_INSTRUCTIONS = _GLOSSARY_INSTRUCTIONS.format(where="on the page", field='"legal_english"')
+# The overlay's per-block translation (documents/block_translation.py).
+BLOCKS_GLOSSARY_INSTRUCTIONS = _GLOSSARY_INSTRUCTIONS.format(
+    where="in a block", field='that block\'s "legal_english"'
+)
 
 COMPLETION_NOTE = """\
 The page's last sentence ends on page {next_page}: the words from page {next_page} that end it \
@@ -58,9 +65,30 @@ CONTINUATION_NOTE = """\
 This page starts with the end of a sentence begun on page {previous_page}; that sentence was \
 translated with page {previous_page} and is left out of the text below."""
 
-GLOSSARY_CORRECTION_PROMPT = """\
-Your "legal_english" did not use these glossary terms: {terms}. Reply again with the whole JSON \
-object, using each English term given wherever its source term occurs on the page."""
+_GLOSSARY_CORRECTION_PROMPT = """\
+Your {field} did not use these glossary terms: {{terms}}. Reply again with the whole JSON \
+object{scope}, using each English term given wherever its source term occurs {where}."""
+GLOSSARY_CORRECTION_PROMPT = _GLOSSARY_CORRECTION_PROMPT.format(
+    field='"legal_english"', scope="", where="on the page"
+)
+BLOCKS_GLOSSARY_CORRECTION_PROMPT = _GLOSSARY_CORRECTION_PROMPT.format(
+    field='blocks\' "legal_english"',
+    scope=" with every block",
+    where='in a block, in that block\'s "legal_english"',
+)
+
+
+def glossary_correction(
+    answer: str, missed: Sequence[GlossaryEntry], prompt: str = GLOSSARY_CORRECTION_PROMPT
+) -> list[dict[str, str]]:
+    """What a corrective retry for missed glossary terms adds to the messages: the answer, and
+    ``prompt`` naming the terms (``"source" → "target"; ...``)."""
+    terms = "; ".join(f'"{e.source}" → "{e.target}"' for e in missed)
+    return [
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": prompt.format(terms=terms)},
+    ]
+
 
 CITED_SUMMARY_SYSTEM_PROMPT = """\
 You summarise legal documents for a reader who is not a lawyer, and you extract the key facts a \

@@ -24,10 +24,10 @@ from pagewise.documents.llm.prompts import (
     CITED_SUMMARY_SYSTEM_PROMPT,
     COMPLETION_NOTE,
     CONTINUATION_NOTE,
-    GLOSSARY_CORRECTION_PROMPT,
     GLOSSARY_INSTRUCTIONS,
     TRANSLATION_CORRECTION_PROMPT,
     TRANSLATION_SYSTEM_PROMPT,
+    glossary_correction,
 )
 from pagewise.documents.translate import PageTranslation
 from pagewise.observability import tracer
@@ -132,15 +132,7 @@ class LlmTranslator:
         if missed:
             # One corrective retry, naming the terms; what is still missed is reported.
             LOG.warning("LLM answer for %s missed %d glossary terms; retrying", what, len(missed))
-            messages += [
-                {"role": "assistant", "content": content},
-                {
-                    "role": "user",
-                    "content": GLOSSARY_CORRECTION_PROMPT.format(
-                        terms="; ".join(f'"{e.source}" → "{e.target}"' for e in missed)
-                    ),
-                },
-            ]
+            messages += glossary_correction(content, missed)
             legal, plain, language, _ = self._translation_call(messages, what, tokens)
             applied, missed = check_applied(glossary, legal)
         return PageTranslation(
