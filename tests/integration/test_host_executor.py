@@ -2,7 +2,8 @@
 
 Functions are created directly with boto3 (not through SAM) so that each behaviour of the
 executor is tested on its own: code and layers on the path as in AWS, environment variables,
-the timeout, a crashing handler, and a missing dependency failing as it would in AWS.
+the timeout, a crashing handler, a missing dependency failing as it would in AWS, the logs in
+the function's log group, and one process per execution environment.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import time
 import uuid
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.stack import aws_client, require_stack
+from tests.stack import aws_client, require_stack, wait_until
 
 HANDLER = """
 import os, stat, sys, tempfile, time
@@ -175,3 +177,59 @@ def test_a_missing_dependency_fails_at_import_as_in_aws() -> None:
         assert "pymupdf" in body["errorMessage"]
     finally:
         lam.delete_function(FunctionName=name)
+
+
+def _log_messages(name: str, request_id: str) -> list[str] | None:
+    """The function's log lines of one invocation, from END on; None until its REPORT line
+    is stored (LocalStack stores an invocation's logs after answering it)."""
+    logs = aws_client("logs")
+    try:
+        events = logs.filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+    except logs.exceptions.ResourceNotFoundException:
+        return None
+    lines = [line for e in events for line in e["message"].splitlines()]
+    start = f"START RequestId: {request_id} Version: $LATEST"
+    if start not in lines or not any(
+        line.startswith(f"REPORT RequestId: {request_id}\t") for line in lines
+    ):
+        return None
+    return lines[lines.index(start) :]
+
+
+def test_each_invocation_logs_its_output_and_report_in_the_log_group(function_name: str) -> None:
+    error, body, _ = invoke(function_name, {"action": "logged"})
+    assert error is None
+    request_id = body["request_id"]
+    lines = wait_until(
+        lambda: _log_messages(function_name, request_id), 30, "the invocation's REPORT line"
+    )
+    # AWS's order: START, the handler's own output, END, REPORT with the duration.
+    assert lines[1] == "handled logged"
+    assert lines[2] == f"END RequestId: {request_id}"
+    assert lines[3].startswith(f"REPORT RequestId: {request_id}\tDuration: ")
+
+
+def _environment(pid: int) -> dict[str, str]:
+    entries = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(e.decode(errors="replace").split("=", 1) for e in entries if b"=" in e)
+
+
+def test_an_execution_environment_is_one_process(function_name: str) -> None:
+    # The executor supervises the worker from inside LocalStack: no supervisor process
+    # beside it (it was ~23 MB RSS per environment and three HTTP requests per invocation).
+    _, body, _ = invoke(function_name, {"action": "hello"})
+    worker = body["pid"]
+    runtime_id = _environment(worker)["LOCALSTACK_RUNTIME_ID"]
+    home = Path(os.environ.get("PAGEWISE_HOME", Path(__file__).resolve().parents[2] / ".pagewise"))
+    localstack = int((home / "pids" / "localstack.pid").read_text())
+    parent = int(Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    assert parent == localstack
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if _environment(int(entry.name)).get("LOCALSTACK_RUNTIME_ID") == runtime_id:
+                    members.append(int(entry.name))
+            except OSError:  # gone meanwhile, or another user's process
+                continue
+    assert members == [worker]
