@@ -8,9 +8,11 @@ the function's log group, and one process per execution environment.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
+import threading
 import time
 import uuid
 import zipfile
@@ -179,6 +181,10 @@ def test_a_missing_dependency_fails_at_import_as_in_aws() -> None:
         lam.delete_function(FunctionName=name)
 
 
+# The stack's state folder (localstack/stack.sh): PID files, and the environments' log files.
+HOME = Path(os.environ.get("PAGEWISE_HOME", Path(__file__).resolve().parents[2] / ".pagewise"))
+
+
 def _log_messages(name: str, request_id: str) -> list[str] | None:
     """The function's log lines of one invocation, from END on; None until its REPORT line
     is stored (LocalStack stores an invocation's logs after answering it)."""
@@ -214,22 +220,78 @@ def _environment(pid: int) -> dict[str, str]:
     return dict(e.decode(errors="replace").split("=", 1) for e in entries if b"=" in e)
 
 
+def _processes_where(variable: str, value: str) -> list[int]:
+    """The PIDs of this machine's processes whose environment has ``variable=value``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if _environment(int(entry.name)).get(variable) == value:
+                    found.append(int(entry.name))
+            except OSError:  # gone meanwhile, or another user's process
+                continue
+    return found
+
+
 def test_an_execution_environment_is_one_process(function_name: str) -> None:
     # The executor supervises the worker from inside LocalStack: no supervisor process
     # beside it (it was ~23 MB RSS per environment and three HTTP requests per invocation).
     _, body, _ = invoke(function_name, {"action": "hello"})
     worker = body["pid"]
     runtime_id = _environment(worker)["LOCALSTACK_RUNTIME_ID"]
-    home = Path(os.environ.get("PAGEWISE_HOME", Path(__file__).resolve().parents[2] / ".pagewise"))
-    localstack = int((home / "pids" / "localstack.pid").read_text())
+    localstack = int((HOME / "pids" / "localstack.pid").read_text())
     parent = int(Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()[1])
     assert parent == localstack
-    members = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if _environment(int(entry.name)).get("LOCALSTACK_RUNTIME_ID") == runtime_id:
-                    members.append(int(entry.name))
-            except OSError:  # gone meanwhile, or another user's process
-                continue
+    members = _processes_where("LOCALSTACK_RUNTIME_ID", runtime_id)
     assert members == [worker]
+
+
+def test_deleting_a_function_ends_its_running_invocation_and_worker() -> None:
+    # LocalStack stops the environment while the executor waits on the worker: stop() must
+    # kill the worker under the waiting invocation, not leave it running to its timeout.
+    require_stack()
+    lam = aws_client("lambda")
+    name = f"executor-stop-{uuid.uuid4().hex[:8]}"
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role="arn:aws:iam::000000000000:role/lambda-test",
+        Handler="app.handler",
+        Code={"ZipFile": _zip({"app.py": HANDLER})},
+        Timeout=60,
+    )
+    deleted = False
+    try:
+        lam.get_waiter("function_active_v2").wait(FunctionName=name)
+        ended = threading.Event()
+
+        def hang() -> None:
+            # The cancelled invocation's 500, then the deleted function's 404.
+            with contextlib.suppress(Exception):
+                lam.invoke(
+                    FunctionName=name, Payload=json.dumps({"action": "sleep", "seconds": 50})
+                )
+            ended.set()
+
+        threading.Thread(target=hang, daemon=True).start()
+        # The executor writes START before it hands the event to the worker.
+        wait_until(
+            lambda: any(
+                "START RequestId" in log.read_text()
+                for log in (HOME / "lambda" / "logs").glob(f"{name}-*.log")
+            ),
+            30,
+            "the invocation running",
+        )
+        assert _processes_where("AWS_LAMBDA_FUNCTION_NAME", name)
+        lam.delete_function(FunctionName=name)
+        deleted = True
+        wait_until(
+            lambda: not _processes_where("AWS_LAMBDA_FUNCTION_NAME", name),
+            15,
+            "the worker killed with its environment",
+        )
+        wait_until(ended.is_set, 15, "the invocation ended")
+    finally:
+        if not deleted:
+            lam.delete_function(FunctionName=name)
