@@ -62,6 +62,19 @@ def _zip(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
+def _create_function(name: str, app: str, timeout: int, **extra: Any) -> None:
+    """A python3.13 function ``name`` whose app.py is ``app``, handler ``app.handler``."""
+    aws_client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role="arn:aws:iam::000000000000:role/lambda-test",
+        Handler="app.handler",
+        Code={"ZipFile": _zip({"app.py": app})},
+        Timeout=timeout,
+        **extra,
+    )
+
+
 @pytest.fixture(scope="module")
 def function_name() -> Iterator[str]:
     require_stack()
@@ -72,13 +85,10 @@ def function_name() -> Iterator[str]:
         Content={"ZipFile": _zip({"python/layered.py": "VALUE = 'from the layer'\n"})},
         CompatibleRuntimes=["python3.13"],
     )
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.13",
-        Role="arn:aws:iam::000000000000:role/lambda-test",
-        Handler="app.handler",
-        Code={"ZipFile": _zip({"app.py": HANDLER})},
-        Timeout=3,
+    _create_function(
+        name,
+        HANDLER,
+        3,
         Layers=[layer["LayerVersionArn"]],
         Environment={"Variables": {"PAGEWISE_TEST_VALUE": "configured"}},
     )
@@ -162,14 +172,7 @@ def test_a_missing_dependency_fails_at_import_as_in_aws() -> None:
     require_stack()
     lam = aws_client("lambda")
     name = f"executor-missing-{uuid.uuid4().hex[:8]}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.13",
-        Role="arn:aws:iam::000000000000:role/lambda-test",
-        Handler="app.handler",
-        Code={"ZipFile": _zip({"app.py": "import pymupdf\n\ndef handler(e, c):\n    return 1\n"})},
-        Timeout=5,
-    )
+    _create_function(name, "import pymupdf\n\ndef handler(e, c):\n    return 1\n", 5)
     try:
         lam.get_waiter("function_active_v2").wait(FunctionName=name)
         error, body, _ = invoke(name, {})
@@ -252,14 +255,7 @@ def test_deleting_a_function_ends_its_running_invocation_and_worker() -> None:
     require_stack()
     lam = aws_client("lambda")
     name = f"executor-stop-{uuid.uuid4().hex[:8]}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.13",
-        Role="arn:aws:iam::000000000000:role/lambda-test",
-        Handler="app.handler",
-        Code={"ZipFile": _zip({"app.py": HANDLER})},
-        Timeout=60,
-    )
+    _create_function(name, HANDLER, 60)
     deleted = False
     try:
         lam.get_waiter("function_active_v2").wait(FunctionName=name)
