@@ -336,6 +336,19 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def pss_mb(pid: int) -> float:
+    """The process's proportional set size: each shared page divided by the number of
+    processes mapping it. RSS counts a shared library's pages once per process, so an RSS sum
+    over many interpreters overstates what the machine holds; the PSS sum does not."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _is_lambda(pid: int) -> bool:
     try:
         return b"bootstrap.py" in Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -349,29 +362,40 @@ class MemorySample:
     mongo_mb: float
     lambda_mb: float
     lambda_processes: int
+    # The PSS sums of the same processes (see pss_mb); the RSS sums above stay the goal's.
+    localstack_pss_mb: float = 0.0
+    mongo_pss_mb: float = 0.0
+    lambda_pss_mb: float = 0.0
 
     @property
     def total_mb(self) -> float:
         return self.localstack_mb + self.mongo_mb + self.lambda_mb
 
+    @property
+    def total_pss_mb(self) -> float:
+        return self.localstack_pss_mb + self.mongo_pss_mb + self.lambda_pss_mb
+
 
 def stack_memory() -> MemorySample:
-    """RSS sums of the stack's process trees, from the PID files localstack/stack.sh writes.
-    Lambda execution environments (bootstrap.py supervisor and worker) are LocalStack's
-    children; they are counted apart."""
+    """RSS and PSS sums of the stack's process trees, from the PID files localstack/stack.sh
+    writes. Lambda execution environments (bootstrap.py workers) are LocalStack's children;
+    they are counted apart."""
     tree = _children()
     sample = MemorySample(0.0, 0.0, 0.0, 0)
     for name in ("localstack", "secantus"):
         pid = int((STATE_DIR / "pids" / f"{name}.pid").read_text())
         for member in _descendants(pid, tree):
-            rss = _rss_mb(member)
+            rss, pss = _rss_mb(member), pss_mb(member)
             if name == "secantus":
                 sample.mongo_mb += rss
+                sample.mongo_pss_mb += pss
             elif _is_lambda(member):
                 sample.lambda_mb += rss
+                sample.lambda_pss_mb += pss
                 sample.lambda_processes += 1
             else:
                 sample.localstack_mb += rss
+                sample.localstack_pss_mb += pss
     return sample
 
 

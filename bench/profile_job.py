@@ -10,8 +10,9 @@ seconds, which load changes much less:
   including environment start, Init Duration, the function's Duration, of which rendering
   and OCR as the page records say), the Map's end, and the client seeing `ocr_completed`;
 - CPU seconds per process during the job, from /proc (utime+stime; the OCR engine's child
-  processes through their parent's cutime+cstime): LocalStack, each function's supervisor
-  and worker, the worker's children (the Tesseract CLI), the MongoDB-wire server, and the
+  processes through their parent's cutime+cstime): LocalStack (which also supervises the
+  Lambda environments), each function's worker, the worker's children (the Tesseract CLI),
+  the MongoDB-wire server, and the
   whole machine (other users included) for scale;
 - with --py-spy, what LocalStack's own CPU went to (sampled stacks, by module).
 

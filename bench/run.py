@@ -21,13 +21,14 @@ from pathlib import Path
 import api_latency
 import born_digital
 import cold_start
+import executor_overhead
 import ocr_throughput
 import overhead
 import scale
 import translation
 from benchkit import ROOT, Figure, StackRun, results_markdown, table
 
-NAMES = ("ocr", "born-digital", "api", "overhead", "translation", "scale", "cold-start")
+NAMES = ("ocr", "born-digital", "api", "executor", "overhead", "translation", "scale", "cold-start")
 
 PREAMBLE = """\
 Produced by `make bench` (bench/run.py); every ratio is to a baseline measured in the same
@@ -83,6 +84,7 @@ def main() -> None:
         "ocr": ocr,
         "born-digital": digital,
         "api": api,
+        "executor": lambda: executor_overhead.run(10 if smoke else 200),
         "overhead": overhead.run,
         "translation": lambda: translation.run(4 if smoke else 32),
         "scale": lambda: scale.run(*((2, 1) if smoke else (20, 5)), tuple(faster)),

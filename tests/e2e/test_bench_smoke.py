@@ -124,15 +124,28 @@ def test_scale_benchmark_completes_every_job_and_samples_memory() -> None:
     memory = _row(rows, "peak RSS of the local stack")
     # LocalStack alone idles at about 130 MB; the sum must have found its process tree.
     assert _value(memory) > 100, memory
-    # The jobs ran in Lambda environments (a supervisor and a worker process each), alive
-    # while they ran; the peak is never far below the idle sum taken just before.
+    # The jobs ran in Lambda environments (one worker process each), alive while they ran;
+    # the peak is never far below the idle sum taken just before.
     lambda_processes = re.search(r"(\d+) Lambda processes", memory[5])
     assert lambda_processes and int(lambda_processes.group(1)) >= 2, memory
     assert float(memory[4]) >= 0.95, memory
+    # The PSS of the same processes: shared pages counted once, so below the RSS sum.
+    pss = _row(rows, "PSS of the same processes at that peak")
+    assert 0 < _value(pss) < _value(memory), (pss, memory)
     # The load's pages/min next to the best raw engine's on the same pages.
     throughput = _row(rows, "2 jobs x 1 pages: pages/min")
     assert throughput[3].startswith("best raw engine, same 2 pages"), throughput
     assert _value(throughput) > 0 and float(throughput[4]) > 0, throughput
+
+
+def test_executor_overhead_benchmark_runs() -> None:
+    rows = _rows(_bench("executor_overhead.py", "--smoke"))
+    round_trip = _row(rows, "bench hello warm invoke round trip")
+    assert _value(round_trip) > 0 and float(round_trip[4]) > 0, round_trip
+    assert _value(_row(rows, "processes per execution environment")) >= 1
+    rss = _value(_row(rows, "RSS per execution environment"))
+    pss = _value(_row(rows, "PSS per execution environment"))
+    assert 0 < pss <= rss, (pss, rss)
 
 
 def test_translation_benchmark_runs() -> None:

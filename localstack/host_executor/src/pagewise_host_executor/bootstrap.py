@@ -1,42 +1,25 @@
-"""One Lambda execution environment on the host: the part AWS's ``init`` and runtime play.
+"""One Lambda execution environment's runtime on the host: the part AWS's runtime plays.
 
-Runs on the Lambda interpreter (``HOST_LAMBDA_PYTHON``) with the standard library only.
-Two processes:
+Runs on the Lambda interpreter (``HOST_LAMBDA_PYTHON``) with the standard library only, as
+the *worker* of an execution environment: it imports the handler once (the init phase, kept
+warm) and runs invocations. The executor (``executor.py``, inside the LocalStack process)
+starts it, hands it each event, enforces the function's timeout and kills and replaces it
+after a timeout or a crash, as AWS resets a sandbox. There is no supervisor process: the
+executor's threads in LocalStack play that part, so an environment is this one process.
 
-- the *supervisor* (``main``) serves ``POST /invoke`` on 127.0.0.1, reports ready to
-  LocalStack, and for each invocation hands the event to the worker, enforces the function's
-  timeout, and posts the logs and the response or error back to LocalStack;
-- the *worker* (``worker_main``) imports the handler once (the init phase, kept warm) and
-  runs invocations. A handler that hangs past the timeout or crashes the interpreter kills
-  only the worker; the supervisor reports the error and starts a fresh worker, as AWS
-  resets a sandbox.
-
-Supervisor and worker talk over two pipes, one JSON document per line.
+Executor and worker talk over two pipes, one JSON document per line. The worker's stdout and
+stderr are the environment's log file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import select
-import signal
-import subprocess
 import sys
-import threading
 import time
 import traceback
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import import_module
-from queue import Queue
 from typing import Any
-
-RUNTIME_ENDPOINT = os.environ.get("LOCALSTACK_RUNTIME_ENDPOINT", "")
-RUNTIME_ID = os.environ.get("LOCALSTACK_RUNTIME_ID", "")
-
-
-# -- worker ----------------------------------------------------------------------------------
 
 
 class LambdaContext:
@@ -154,248 +137,8 @@ def worker_main(request_fd: int, response_fd: int) -> None:
         send({"result": body})
 
 
-# -- supervisor ------------------------------------------------------------------------------
-
-
-# LocalStack is on loopback: never send these callbacks through a proxy. One opener for the
-# environment's life, with no HTTPS handler: build_opener's default HTTPSHandler creates an SSL
-# context and loads the system's CA certificates, which took ~60 % of a supervisor's CPU when
-# it was built for every callback (two per invocation).
-_OPENER = urllib.request.OpenerDirector()
-for _handler in (
-    urllib.request.ProxyHandler({}),
-    urllib.request.HTTPHandler(),
-    urllib.request.HTTPDefaultErrorHandler(),
-    urllib.request.HTTPErrorProcessor(),
-):
-    _OPENER.add_handler(_handler)
-
-
-def _post(path: str, body: bytes, content_type: str = "application/json") -> None:
-    request = urllib.request.Request(
-        f"{RUNTIME_ENDPOINT}{path}",
-        data=body,
-        method="POST",
-        headers={"Content-Type": content_type},
-    )
-    with _OPENER.open(request, timeout=30) as response:
-        response.read()
-
-
-class Worker:
-    """A worker process and its pipes; replaced after a timeout or a crash."""
-
-    def __init__(self) -> None:
-        request_read, self._request_write = os.pipe()
-        self._response_read, response_write = os.pipe()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",
-                "-u",
-                __file__,
-                "--worker",
-                str(request_read),
-                str(response_write),
-            ],
-            pass_fds=(request_read, response_write),
-            # Its own process group: a timeout kills the handler and anything it started.
-            process_group=0,
-        )
-        os.close(request_read)
-        os.close(response_write)
-        self._buffer = b""
-        self.init_error: dict[str, Any] | None = None
-
-    def send(self, message: dict[str, Any]) -> None:
-        os.write(self._request_write, (json.dumps(message) + "\n").encode())
-
-    def receive(self, deadline: float) -> dict[str, Any] | None:
-        """The worker's next message; None on timeout; {"crashed": code} if it died."""
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.time()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([self._response_read], [], [], remaining)
-            if not ready:
-                return None
-            chunk = os.read(self._response_read, 65536)
-            if not chunk:
-                return {"crashed": self.process.wait()}
-            self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        message: dict[str, Any] = json.loads(line)
-        return message
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        for fd in (self._request_write, self._response_read):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-def _lambda_error(error_type: str, message: str) -> dict[str, Any]:
-    """The error document Lambda reports for a failed invocation or init."""
-    return {"errorType": error_type, "errorMessage": message}
-
-
-class Supervisor:
-    def __init__(self) -> None:
-        self.timeout = float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
-        self.log_file = os.environ.get("HOST_LAMBDA_LOG_FILE", "")
-        self.worker: Worker | None = None
-        self.invocations: Queue[dict[str, str]] = Queue()
-        # The init phase of a fresh worker, reported once on the next REPORT line as AWS does
-        # ("Init Duration"): benchmarks read cold starts from it.
-        self.pending_init_ms: float | None = None
-
-    def ensure_worker(self, deadline: float) -> dict[str, Any] | None:
-        """A worker past its init phase; the init error document if init fails."""
-        if self.worker is not None and self.worker.process.poll() is None:
-            return None
-        self.drop_worker()
-        init_started = time.time()
-        self.worker = Worker()
-        message = self.worker.receive(deadline)
-        self.pending_init_ms = (time.time() - init_started) * 1000
-        if message is None:
-            self.drop_worker()
-            return _lambda_error("Runtime.InitTimeout", "Init phase timed out")
-        if "init_error" in message:
-            # AWS runs the init phase again on the next invocation after an init failure.
-            self.drop_worker()
-            error: dict[str, Any] = message["init_error"]
-            return error
-        if "crashed" in message:
-            self.drop_worker()
-            return _lambda_error(
-                "Runtime.ExitError", f"Runtime exited with error: exit status {message['crashed']}"
-            )
-        return None
-
-    def drop_worker(self) -> None:
-        """Kill a worker that timed out, crashed or failed its init: the next invocation
-        starts another."""
-        if self.worker is not None:
-            self.worker.kill()
-            self.worker = None
-
-    def log_offset(self) -> int:
-        try:
-            return os.path.getsize(self.log_file)
-        except OSError:
-            return 0
-
-    def logs_since(self, offset: int) -> str:
-        try:
-            with open(self.log_file, "rb") as handle:
-                handle.seek(offset)
-                return handle.read().decode(errors="replace")
-        except OSError:
-            return ""
-
-    def run_invocation(self, invocation: dict[str, str]) -> None:
-        request_id = invocation["invoke-id"]
-        started = time.time()
-        deadline = started + self.timeout
-        offset = self.log_offset()
-        print(f"START RequestId: {request_id} Version: $LATEST", flush=True)
-
-        outcome: tuple[str, bytes]
-        init_error = self.ensure_worker(deadline)
-        if init_error is not None:
-            outcome = ("error", json.dumps(init_error).encode())
-        else:
-            assert self.worker is not None
-            self.worker.send(
-                {
-                    "id": request_id,
-                    "arn": invocation.get("invoked-function-arn", ""),
-                    "payload": invocation.get("payload", ""),
-                    "trace_id": invocation.get("trace-id", ""),
-                    "deadline": deadline,
-                }
-            )
-            message = self.worker.receive(deadline)
-            if message is None or "crashed" in message:
-                error_type, detail = (
-                    ("Sandbox.Timedout", f"Task timed out after {self.timeout:.2f} seconds")
-                    if message is None
-                    else (
-                        "Runtime.ExitError",
-                        f"Runtime exited with error: exit status {message['crashed']}",
-                    )
-                )
-                self.drop_worker()
-                lost = _lambda_error(error_type, f"RequestId: {request_id} Error: {detail}")
-                outcome = ("error", json.dumps(lost).encode())
-            elif "error" in message:
-                outcome = ("error", json.dumps(message["error"]).encode())
-            else:
-                outcome = ("response", message["result"].encode())
-
-        duration_ms = (time.time() - started) * 1000
-        print(f"END RequestId: {request_id}", flush=True)
-        report = f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms"
-        if self.pending_init_ms is not None:
-            report += f"\tInit Duration: {self.pending_init_ms:.2f} ms"
-            self.pending_init_ms = None
-        print(report, flush=True)
-        logs = self.logs_since(offset)
-        _post(f"/invocations/{request_id}/logs", json.dumps({"logs": logs}).encode())
-        kind, body = outcome
-        _post(f"/invocations/{request_id}/{kind}", body)
-
-    def serve_invocations(self) -> None:
-        while True:
-            invocation = self.invocations.get()
-            try:
-                self.run_invocation(invocation)
-            except Exception:  # keep the environment alive whatever one invocation did
-                traceback.print_exc()
-
-
-def main() -> None:
-    supervisor = Supervisor()
-
-    class InvokeHandler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            if self.path.rstrip("/") != "/invoke":
-                self.send_error(404)
-                return
-            length = int(self.headers.get("Content-Length") or 0)
-            supervisor.invocations.put(json.loads(self.rfile.read(length)))
-            # Answer at once; the result goes back through the runtime endpoint.
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["HOST_LAMBDA_PORT"])), InvokeHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-
-    # The init phase runs before ready is reported, as in AWS; an init error is kept and
-    # reported by the first invocation (ensure_worker runs init again then).
-    init_error = supervisor.ensure_worker(time.time() + max(supervisor.timeout, 10.0))
-    if init_error is not None:
-        print(json.dumps(init_error), file=sys.stderr, flush=True)
-    _post(f"/status/{RUNTIME_ID}/ready", b"{}")
-
-    def stop(*_: Any) -> None:
-        if supervisor.worker is not None:
-            supervisor.worker.kill()
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    supervisor.serve_invocations()
-
-
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
-        worker_main(int(sys.argv[2]), int(sys.argv[3]))
-    else:
-        main()
+    # "--worker" names the role in the process list (the benchmarks' profiler reads it).
+    if len(sys.argv) != 4 or sys.argv[1] != "--worker":
+        sys.exit("usage: bootstrap.py --worker REQUEST_FD RESPONSE_FD")
+    worker_main(int(sys.argv[2]), int(sys.argv[3]))
