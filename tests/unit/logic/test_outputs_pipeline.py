@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from pagewise.data.blocks import BlockTranslationStore
 from pagewise.data.layouts import LayoutStore
 from pagewise.documents.llm import LlmConfig
+from pagewise.documents.outputs.previews import page_previews
 from pagewise.logic.errors import JobFailed
 from pagewise.logic.page_outputs import BLOCKS_FALLBACK_NOTE
 from pagewise.logic.pipeline import Pipeline
@@ -86,9 +87,15 @@ def test_render_writes_every_variant_and_the_api_offers_them(
         ).json()
         assert [p["page"] for p in sliced["previews"]] == [page]
         assert len(sliced["outputs"]) == len(VARIANTS)
-    for key in ("source_key", "overlay_key"):
-        png = pipeline.store.read(pipeline.results.get(completed_job)["previews"][1][key])
-        assert png.startswith(b"\x89PNG")
+    # Render draws the previews from the document it builds the overlay in (each scan decoded
+    # once): they are exactly the previews of the source and of the overlay it saved.
+    stored_previews = pipeline.results.get(completed_job)["previews"]
+    for key, document in (("source_key", SAMPLE.read_bytes()), ("overlay_key", overlay.tobytes())):
+        expected = page_previews(document)
+        for number, entry in enumerate(stored_previews):
+            png = pipeline.store.read(entry[key])
+            assert png.startswith(b"\x89PNG")
+            assert pymupdf.Pixmap(png).samples == pymupdf.Pixmap(expected[number]).samples
 
     for variant in VARIANTS:
         response = api.get(
