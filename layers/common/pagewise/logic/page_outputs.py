@@ -189,9 +189,10 @@ class PageOutputs:
         place) the overlay and its previews all come from that one document, so a scanned
         page's image is decoded once, not three times. Each output goes to S3 on a thread
         while the next is drawn; ``seconds`` are the drawing's, per variant."""
+        from pagewise.documents.kinds import detect_kind
         from pagewise.documents.layout_from_pdf import layout_from_page
         from pagewise.documents.outputs.overlay import overlay_document, save_pdf, source_pdf
-        from pagewise.documents.outputs.previews import document_previews
+        from pagewise.documents.outputs.previews import document_previews, page_previews
         from pagewise.documents.outputs.searchable import render_searchable
         from pagewise.documents.outputs.word import render_docx
 
@@ -216,7 +217,13 @@ class PageOutputs:
                 )
                 layout_seconds = time.perf_counter() - started
                 started = time.perf_counter()
-                source_pngs = document_previews(doc, pages=len(pages))
+                # An image upload's previews come from the image itself, as before (its PDF
+                # conversion draws a few edge pixels differently).
+                source_pngs = (
+                    document_previews(doc, pages=len(pages))
+                    if detect_kind(source) == "pdf"
+                    else page_previews(source, pages=len(pages))
+                )
                 preview_seconds = time.perf_counter() - started
                 started = time.perf_counter()
                 overflowed, appendix_pages = overlay_document(doc, specs, font_dir=font_dir)
