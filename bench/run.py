@@ -24,11 +24,15 @@ import cold_start
 import executor_overhead
 import ocr_throughput
 import overhead
+import render_profile
 import scale
 import translation
 from benchkit import ROOT, Figure, StackRun, results_markdown, table
 
-NAMES = ("ocr", "born-digital", "api", "executor", "overhead", "translation", "scale", "cold-start")
+NAMES = (
+    "ocr", "born-digital", "api", "executor", "overhead", "translation", "scale", "render",
+    "cold-start",
+)  # fmt: skip
 
 PREAMBLE = """\
 Produced by `make bench` (bench/run.py); every ratio is to a baseline measured in the same
@@ -88,6 +92,8 @@ def main() -> None:
         "overhead": overhead.run,
         "translation": lambda: translation.run(4 if smoke else 32),
         "scale": lambda: scale.run(*((2, 1) if smoke else (20, 5)), tuple(faster)),
+        # In process (no stack): Render's CPU per job against opening and saving the source.
+        "render": lambda: render_profile.run(smoke),
         "cold-start": lambda: cold_start.run(smoke),
     }
     for name in NAMES:

@@ -158,6 +158,16 @@ def test_translation_benchmark_runs() -> None:
     assert calls and int(calls.group(1)) >= 4, row
 
 
+def test_render_profile_benchmark_runs() -> None:
+    rows = _rows(_bench("render_profile.py", "--smoke"))
+    row = _row(rows, "Render in process, samples/contrato-2-paginas.pdf: CPU s per job")
+    assert row[3].startswith("open + save of the source with PyMuPDF"), row
+    assert _value(row) > 0 and float(row[4]) > 0, row
+    # Every variant's drawing seconds, from the result Render stored.
+    for variant in ("overlay", "searchable", "docx", "previews", "report"):
+        assert re.search(rf"\b{variant} \d+\.\d+", row[5]), row
+
+
 def test_cold_start_and_the_results_file(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
     # bench/run.py, as `make bench` runs it, limited to the cheapest benchmark.

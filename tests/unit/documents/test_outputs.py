@@ -17,6 +17,7 @@ import pytest
 from docx import Document
 from pagewise.documents.layout import Block, Box, PageLayout
 from pagewise.documents.layout_from_pdf import layout_from_page, layout_from_pdf
+from pagewise.documents.outputs.fonts import show_text, text_font, text_width
 from pagewise.documents.outputs.overlay import (
     NO_LAYOUT_LABEL,
     NOTES_HEADING,
@@ -386,3 +387,31 @@ def test_a_rotated_page_keeps_its_size_and_loses_its_source_text() -> None:
         assert "Cláusula" not in text and "".join(text.split()) == "Firstclause."
         written = pymupdf.Rect(overlay[0].get_text("blocks")[0][:4])
         assert written.intersects(_rect(layout.blocks[0].box))
+
+
+def test_the_fast_text_calls_write_and_measure_exactly_what_pymupdfs_own_do() -> None:
+    """show_text and text_width stand in for TextWriter.append and Font.text_length on every
+    word of the overlay and the searchable original (append re-measures all the text so far
+    at each call): the page content they make must be byte for byte the same."""
+    font = text_font()
+    words = ["CLÁUSULA", "arrendatario,", "año", "€1.250,00", "Ωμέγα", "Straße", "x", "«5»"]
+    placed = [
+        (37.5 + 41.3 * n % 500, 800.25 - 13.7 * n % 780, words[n % len(words)], 4.0 + n % 23 / 3)
+        for n in range(400)
+    ]
+    contents = []
+    for fast in (False, True):
+        with pymupdf.open() as doc:
+            page = doc.new_page()
+            writer = pymupdf.TextWriter(page.rect, color=(0.05, 0.05, 0.25))
+            for x, y, word, size in placed:
+                if fast:
+                    show_text(writer, x, y, word, font, size)
+                else:
+                    writer.append((x, y), word, font=font, fontsize=size)
+            writer.write_text(page, render_mode=3)
+            contents.append(page.read_contents())
+    assert contents[1] == contents[0] and contents[0].count(b"TJ") == len(placed)
+    for word in words:
+        assert text_width(font, word) == font.text_length(word, fontsize=1)
+        assert text_width(font, word) == font.text_length(word, fontsize=1)  # from the table

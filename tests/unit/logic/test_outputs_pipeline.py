@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from pagewise.data.blocks import BlockTranslationStore
 from pagewise.data.layouts import LayoutStore
 from pagewise.documents.llm import LlmConfig
+from pagewise.documents.outputs.previews import page_previews
 from pagewise.logic.errors import JobFailed
 from pagewise.logic.page_outputs import BLOCKS_FALLBACK_NOTE
 from pagewise.logic.pipeline import Pipeline
@@ -29,22 +30,36 @@ from tests.unit.logic.test_pipeline_ocr import pipeline  # noqa: F401 (the fixtu
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "contrato-2-paginas.pdf"
 
 
-@pytest.fixture
-def completed_job(pipeline: Pipeline) -> str:  # noqa: F811
-    job = a_job(status=JobStatus.QUEUED, file_name="contrato año.pdf")
-    pipeline.store.write(job.upload_key, SAMPLE.read_bytes(), "application/pdf")
+def _completed(pipeline: Pipeline, data: bytes, file_name: str) -> str:  # noqa: F811
+    job = a_job(status=JobStatus.QUEUED, file_name=file_name)
+    pipeline.store.write(job.upload_key, data, "application/octet-stream")
     pipeline.jobs.insert(job)
-    pipeline.prepare(job.job_id)
-    for page in (1, 2):
+    total = pipeline.prepare(job.job_id).total_pages
+    for page in range(1, total + 1):
         pipeline.ocr_page(job.job_id, page)
-    # OcrPage stored the scanned page's layout; the born-digital page's is read from the PDF.
-    assert LayoutStore(pipeline.store).load(job.job_id, 2) is not None
-    for page in (1, 2):
+    for page in range(1, total + 1):
         pipeline.translate_page(job.job_id, page)
     pipeline.summarise(job.job_id)
     pipeline.render(job.job_id)
     pipeline.finish(job.job_id)
     return job.job_id
+
+
+@pytest.fixture
+def completed_job(pipeline: Pipeline) -> str:  # noqa: F811
+    job_id = _completed(pipeline, SAMPLE.read_bytes(), "contrato año.pdf")
+    # OcrPage stored the scanned page's layout; the born-digital page's is read from the PDF.
+    assert LayoutStore(pipeline.store).load(job_id, 2) is not None
+    return job_id
+
+
+def _stored_previews(pipeline: Pipeline, job_id: str, kind: str) -> list[bytes]:  # noqa: F811
+    stored = pipeline.results.get(job_id) or pytest.fail("no result")
+    return [bytes(pymupdf.Pixmap(pipeline.store.read(p[kind])).samples) for p in stored["previews"]]
+
+
+def _pixels(pngs: list[bytes]) -> list[bytes]:
+    return [bytes(pymupdf.Pixmap(png).samples) for png in pngs]
 
 
 def test_render_writes_every_variant_and_the_api_offers_them(
@@ -86,9 +101,14 @@ def test_render_writes_every_variant_and_the_api_offers_them(
         ).json()
         assert [p["page"] for p in sliced["previews"]] == [page]
         assert len(sliced["outputs"]) == len(VARIANTS)
-    for key in ("source_key", "overlay_key"):
-        png = pipeline.store.read(pipeline.results.get(completed_job)["previews"][1][key])
-        assert png.startswith(b"\x89PNG")
+    # Render draws the previews from the document it builds the overlay in (each scan decoded
+    # once): they are exactly the previews of the source and of the overlay it saved.
+    assert _stored_previews(pipeline, completed_job, "source_key") == _pixels(
+        page_previews(SAMPLE.read_bytes())
+    )
+    assert _stored_previews(pipeline, completed_job, "overlay_key") == _pixels(
+        page_previews(overlay.tobytes())
+    )
 
     for variant in VARIANTS:
         response = api.get(
@@ -111,6 +131,20 @@ def test_render_writes_every_variant_and_the_api_offers_them(
     )
     bad = api.get(f"/api/v1/jobs/{completed_job}/download?variant=html", headers=_auth(a_token()))
     assert bad.status_code == 422
+
+
+def test_an_image_uploads_previews_are_those_of_the_image_and_of_its_overlay(
+    pipeline: Pipeline,  # noqa: F811
+) -> None:
+    with pymupdf.open(SAMPLE) as sample:
+        png = sample[1].get_pixmap(dpi=100).tobytes("png")  # the scan, uploaded as an image
+
+    job_id = _completed(pipeline, png, "escaneo.png")
+
+    job = pipeline.jobs.get(job_id) or pytest.fail("no job")
+    assert _stored_previews(pipeline, job_id, "source_key") == _pixels(page_previews(png))
+    overlay = pipeline.store.read(job.output_keys["overlay"])
+    assert _stored_previews(pipeline, job_id, "overlay_key") == _pixels(page_previews(overlay))
 
 
 def test_deleting_the_job_removes_every_output_and_preview(

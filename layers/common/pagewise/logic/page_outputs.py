@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -39,10 +39,12 @@ if TYPE_CHECKING:
     from pagewise.documents.glossary import GlossaryEntry
     from pagewise.documents.layout import PageLayout
     from pagewise.documents.llm import LlmTranslator
+    from pagewise.documents.outputs.overlay import OverlayPage
     from pagewise.documents.render import DocumentMeta, RenderPage
 
 
-_PREVIEW_WRITERS = 8
+# S3 writes at once: the outputs and two small previews per page (the S3 client is thread-safe).
+_WRITERS = 8
 BLOCKS_FALLBACK_NOTE = "The LLM's block-by-block translation of this page was unusable."
 LOG = logging.getLogger(__name__)
 
@@ -93,16 +95,15 @@ class PageOutputs:
         return BlockTranslationStore(self.store)
 
     def page_layout(
-        self, job_id: str, page: PageResult, source: Callable[[], bytes]
+        self, job_id: str, page: PageResult, text_layer: Callable[[int], PageLayout]
     ) -> PageLayout | None:
-        """The page's layout: rebuilt from the text layer, or the one OCR stored; None if
-        neither (a blank page, or one OCR'd before layouts were stored)."""
-        if page.source != "text_layer":
-            return self.layouts.load(job_id, page.page)
-        # OcrPage stores the layouts of OCR'd pages only: no lookup that can only miss.
-        from pagewise.documents.layout_from_pdf import layout_from_pdf
-
-        return layout_from_pdf(source(), page.page)
+        """The page's layout: rebuilt from the text layer (``text_layer`` reads page N's), or
+        the one OCR stored; None if neither (a blank page, or one OCR'd before layouts were
+        stored)."""
+        if page.source == "text_layer":
+            # OcrPage stores the layouts of OCR'd pages only: no lookup that can only miss.
+            return text_layer(page.page)
+        return self.layouts.load(job_id, page.page)
 
     def translate_blocks(
         self,
@@ -113,8 +114,13 @@ class PageOutputs:
     ) -> BlockTranslations | None:
         """The page's block translations (stored for Render), with the job's glossary; None for
         a page without layout. Raises the LLM's typed errors as the page translation does."""
-        # The checked copy, the same for every page: a warm environment reads it once.
-        layout = self.page_layout(job.job_id, page, lambda: self.store.read_again(job.document_key))
+        from pagewise.documents.layout_from_pdf import layout_from_pdf
+
+        def text_layer(number: int) -> PageLayout:
+            # The checked copy, the same for every page: a warm environment reads it once.
+            return layout_from_pdf(self.store.read_again(job.document_key), number)
+
+        layout = self.page_layout(job.job_id, page, text_layer)
         if layout is None:
             return None
         from pagewise.documents.block_translation import (
@@ -147,33 +153,16 @@ class PageOutputs:
         self.blocks.save(job.job_id, translations)
         return translations
 
-    def render(
-        self,
-        job: Job,
-        pages: Sequence[PageResult],
-        meta: DocumentMeta,
-        render_pages: Sequence[RenderPage],
-    ) -> RenderedOutputs:
-        """Writes the overlay, searchable and Word outputs and the previews."""
-        from pagewise.documents.outputs.overlay import OverlayPage, render_overlay
-        from pagewise.documents.outputs.previews import page_previews
-        from pagewise.documents.outputs.searchable import render_searchable
-        from pagewise.documents.outputs.word import render_docx
+    def _overlay_pages(
+        self, job: Job, pages: Sequence[PageResult], text_layer: Callable[[int], PageLayout]
+    ) -> tuple[list[OverlayPage], list[PageLayout]]:
+        """Each page's layout and block translations, as the overlay sets them; the layouts."""
+        from pagewise.documents.outputs.overlay import OverlayPage
 
-        source = self.store.read(job.document_key)
-        seconds: dict[str, float] = {}
-        keys: dict[str, str] = {}
-
-        def put(variant: Variant, data: bytes) -> None:
-            key = output_key(job.tenant, job.job_id, job.file_name, variant)
-            self.store.write(key, data, OUTPUT_KINDS[variant].content_type)
-            keys[variant] = key
-
-        started = time.perf_counter()
         specs: list[OverlayPage] = []
         layouts: list[PageLayout] = []
         for page in pages:
-            layout = self.page_layout(job.job_id, page, lambda: source)
+            layout = self.page_layout(job.job_id, page, text_layer)
             if layout is None:
                 specs.append(OverlayPage(page=page.page, layout=None))
                 continue
@@ -193,42 +182,94 @@ class PageOutputs:
                     label="" if translations.translated else translations.note,
                 )
             )
-        layout_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        overlay = render_overlay(source, specs, font_dir=self.settings.font_dir)
-        put("overlay", overlay.pdf)
-        seconds["overlay"] = round(time.perf_counter() - started + layout_seconds, 3)
+        return specs, layouts
 
-        started = time.perf_counter()
-        put("searchable", render_searchable(source, layouts, font_dir=self.settings.font_dir))
-        seconds["searchable"] = round(time.perf_counter() - started, 3)
+    def render(
+        self,
+        job: Job,
+        pages: Sequence[PageResult],
+        meta: DocumentMeta,
+        render_pages: Sequence[RenderPage],
+    ) -> RenderedOutputs:
+        """Writes the overlay, searchable and Word outputs and the previews.
 
-        started = time.perf_counter()
-        put("docx", render_docx(meta, render_pages))
-        seconds["docx"] = round(time.perf_counter() - started, 3)
+        The source is opened once: the text layers' layouts, the source's previews, then (in
+        place) the overlay and its previews all come from that one document, so a scanned
+        page's image is decoded once, not three times. Each output goes to S3 on a thread
+        while the next is drawn; ``seconds`` are the drawing's, per variant."""
+        from pagewise.documents.kinds import detect_kind
+        from pagewise.documents.layout_from_pdf import layout_from_page
+        from pagewise.documents.outputs.overlay import overlay_document, save_pdf, source_pdf
+        from pagewise.documents.outputs.previews import document_previews, page_previews
+        from pagewise.documents.outputs.searchable import render_searchable
+        from pagewise.documents.outputs.word import render_docx
 
-        started = time.perf_counter()
-        previews = []
-        writes: list[tuple[str, bytes]] = []
-        overlay_pngs = page_previews(overlay.pdf, pages=len(pages))
-        for page, source_png, overlay_png in zip(
-            pages, page_previews(source), overlay_pngs, strict=False
-        ):
-            entry: dict[str, str] = {}
-            for kind, png in (("source", source_png), ("overlay", overlay_png)):
-                key = preview_key(job.tenant, job.job_id, page.page, kind)  # type: ignore[arg-type]
-                writes.append((key, png))
-                entry[f"{kind}_key"] = key
-            previews.append(PagePreview(page=page.page, **entry))
-        # Two small objects per page: written side by side (the S3 client is thread-safe).
-        with ThreadPoolExecutor(max_workers=_PREVIEW_WRITERS) as pool:
-            list(pool.map(lambda item: self.store.write(item[0], item[1], "image/png"), writes))
-        seconds["previews"] = round(time.perf_counter() - started, 3)
+        source = self.store.read(job.document_key)
+        seconds: dict[str, float] = {}
+        keys: dict[str, str] = {}
+        font_dir = self.settings.font_dir
+        with ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+            writes: list[Future[None]] = []
+
+            def write(key: str, data: bytes, content_type: str) -> None:
+                writes.append(pool.submit(self.store.write, key, data, content_type))
+
+            def put(variant: Variant, data: bytes) -> None:
+                keys[variant] = output_key(job.tenant, job.job_id, job.file_name, variant)
+                write(keys[variant], data, OUTPUT_KINDS[variant].content_type)
+
+            with source_pdf(source) as doc:
+                started = time.perf_counter()
+                specs, layouts = self._overlay_pages(
+                    job, pages, lambda number: layout_from_page(doc[number - 1])
+                )
+                layout_seconds = time.perf_counter() - started
+                started = time.perf_counter()
+                # An image upload's previews come from the image itself, as before (its PDF
+                # conversion draws a few edge pixels differently).
+                source_pngs = (
+                    document_previews(doc, pages=len(pages))
+                    if detect_kind(source) == "pdf"
+                    else page_previews(source, pages=len(pages))
+                )
+                preview_seconds = time.perf_counter() - started
+                started = time.perf_counter()
+                overflowed, appendix_pages = overlay_document(doc, specs, font_dir=font_dir)
+                overlay_seconds = time.perf_counter() - started
+                started = time.perf_counter()
+                overlay_pngs = document_previews(doc, pages=len(pages))
+                preview_seconds += time.perf_counter() - started
+                started = time.perf_counter()
+                put("overlay", save_pdf(doc))
+                overlay_seconds += time.perf_counter() - started
+            seconds["overlay"] = round(overlay_seconds + layout_seconds, 3)
+
+            started = time.perf_counter()
+            put("searchable", render_searchable(source, layouts, font_dir=font_dir))
+            seconds["searchable"] = round(time.perf_counter() - started, 3)
+
+            started = time.perf_counter()
+            put("docx", render_docx(meta, render_pages))
+            seconds["docx"] = round(time.perf_counter() - started, 3)
+
+            previews = []
+            for page, source_png, overlay_png in zip(
+                pages, source_pngs, overlay_pngs, strict=False
+            ):
+                entry: dict[str, str] = {}
+                for kind, png in (("source", source_png), ("overlay", overlay_png)):
+                    key = preview_key(job.tenant, job.job_id, page.page, kind)  # type: ignore[arg-type]
+                    write(key, png, "image/png")
+                    entry[f"{kind}_key"] = key
+                previews.append(PagePreview(page=page.page, **entry))
+            seconds["previews"] = round(preview_seconds, 3)
+            for written in writes:
+                written.result()  # a failed write fails Render
         return RenderedOutputs(
             keys=keys,
             previews=previews,
-            overflowed=overlay.overflowed,
-            appendix_pages=overlay.appendix_pages,
+            overflowed=overflowed,
+            appendix_pages=appendix_pages,
             seconds=seconds,
         )
 

@@ -25,7 +25,7 @@ from typing import Any
 import pymupdf
 
 from pagewise.documents.layout import Block, Box, PageLayout
-from pagewise.documents.outputs.fonts import text_font
+from pagewise.documents.outputs.fonts import show_text, text_font, text_width
 from pagewise.observability import tracer
 
 TEXT_COLOUR = (0.05, 0.05, 0.25)
@@ -113,7 +113,7 @@ class _Typesetter:
         # bisection breaks the same words at a dozen sizes).
         unit = self._unit_widths.get(text)
         if unit is None:
-            unit = self._unit_widths[text] = float(self.font.text_length(text, fontsize=1))
+            unit = self._unit_widths[text] = float(text_width(self.font, text))
         return unit * size
 
     def _break(self, text: str, size: float, width: float) -> list[_Line]:
@@ -173,7 +173,7 @@ class _Typesetter:
                 gap = (rect.width - sum(widths)) / (len(words) - 1)
             x = rect.x0
             for word, width in zip(words, widths, strict=True):
-                writer.append((x, y), word, font=self.font, fontsize=size)
+                show_text(writer, x, y, word, self.font, size)
                 x += width + gap
             y += step
         return writer
@@ -354,6 +354,43 @@ def _overlay_page(
     return len(notes), notes
 
 
+def overlay_document(
+    doc: pymupdf.Document,
+    pages: Sequence[OverlayPage],
+    *,
+    font_dir: str | None = None,
+    min_font_size: float = 5.0,
+    max_font_size: float = 14.0,
+) -> tuple[dict[int, int], int]:
+    """Turns ``doc`` (an open PDF, see :func:`source_pdf`) into the overlay, in place: ``pages``
+    by page number, pages not listed stay unchanged; its fonts are subset. Returns the
+    overflowed blocks per page and the appendix pages added. Render keeps the document open to
+    draw the previews from it (the scans' images decoded once for the source's previews, the
+    background samples and the overlay's previews)."""
+    typesetter = _Typesetter(text_font(font_dir), min_font_size, max_font_size)
+    by_number = {spec.page: spec for spec in pages}
+    overflowed: dict[int, int] = {}
+    leftovers: list[tuple[int, list[str], tuple[float, float]]] = []
+    for page in doc.pages():
+        spec = by_number.get(page.number + 1)
+        if spec is None:
+            continue
+        count, notes = _overlay_page(page, spec, typesetter)
+        overflowed[spec.page] = count
+        if notes:
+            leftovers.append((spec.page, notes, (page.rect.width, page.rect.height)))
+    appendix = sum(
+        _appendix(doc, number, notes, typesetter.font, size) for number, notes, size in leftovers
+    )
+    doc.subset_fonts()
+    return overflowed, appendix
+
+
+def save_pdf(doc: pymupdf.Document) -> bytes:
+    """The bytes of an output PDF (unused objects dropped, streams compressed)."""
+    return doc.tobytes(garbage=3, deflate=True)
+
+
 @tracer.capture_method(capture_response=False)
 def render_overlay(
     source: bytes,
@@ -365,23 +402,9 @@ def render_overlay(
 ) -> OverlayResult:
     """The overlay PDF of ``source`` (PDF or image bytes); ``pages`` by page number, pages
     not listed are copied unchanged."""
-    typesetter = _Typesetter(text_font(font_dir), min_font_size, max_font_size)
-    by_number = {spec.page: spec for spec in pages}
-    overflowed: dict[int, int] = {}
-    leftovers: list[tuple[int, list[str], tuple[float, float]]] = []
     with source_pdf(source) as doc:
-        for page in doc:
-            spec = by_number.get(page.number + 1)
-            if spec is None:
-                continue
-            count, notes = _overlay_page(page, spec, typesetter)
-            overflowed[spec.page] = count
-            if notes:
-                leftovers.append((spec.page, notes, (page.rect.width, page.rect.height)))
-        appendix = sum(
-            _appendix(doc, number, notes, typesetter.font, size)
-            for number, notes, size in leftovers
+        overflowed, appendix = overlay_document(
+            doc, pages, font_dir=font_dir, min_font_size=min_font_size, max_font_size=max_font_size
         )
-        doc.subset_fonts()
-        pdf = doc.tobytes(garbage=3, deflate=True)
+        pdf = save_pdf(doc)
     return OverlayResult(pdf=pdf, overflowed=overflowed, appendix_pages=appendix)

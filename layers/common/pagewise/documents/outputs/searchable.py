@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import pymupdf
 
 from pagewise.documents.layout import PageLayout
-from pagewise.documents.outputs.fonts import text_font
-from pagewise.documents.outputs.overlay import source_pdf
+from pagewise.documents.outputs.fonts import show_text, text_font, text_width
+from pagewise.documents.outputs.overlay import save_pdf, source_pdf
 from pagewise.observability import tracer
 
 INVISIBLE = 3  # PDF text render mode 3: no fill, no stroke
@@ -23,17 +23,19 @@ INVISIBLE = 3  # PDF text render mode 3: no fill, no stroke
 
 def _text_layer(page: pymupdf.Page, layout: PageLayout, font: pymupdf.Font) -> None:
     writer = pymupdf.TextWriter(page.rect)
+    descender = font.descender
     for block in layout.blocks:
         for line in block.lines:
             for index, word in enumerate(line.words):
-                unit = font.text_length(word.text, fontsize=1)
+                unit = text_width(font, word.text)
                 if unit <= 0 or word.box.width <= 0:
                     continue
                 size = word.box.width / unit
-                baseline = pymupdf.Point(word.box.x0, word.box.y1 + font.descender * size)
+                # On the baseline: the box's foot, less the font's descent at this size.
+                baseline = word.box.y1 + descender * size
                 # A space after each word but a line's last, so extraction keeps words apart.
                 text = word.text if index == len(line.words) - 1 else word.text + " "
-                writer.append(baseline, text, font=font, fontsize=size)
+                show_text(writer, word.box.x0, baseline, text, font, size)
     writer.write_text(page, render_mode=INVISIBLE)
 
 
@@ -54,4 +56,4 @@ def render_searchable(
                     page.remove_rotation()
                 _text_layer(page, layout, font)
         doc.subset_fonts()
-        return doc.tobytes(garbage=3, deflate=True)
+        return save_pdf(doc)
