@@ -30,12 +30,13 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT / "functions" / "api")]
 
-from benchkit import Figure, deployed_environment  # noqa: E402
+from benchkit import Figure, deployed_environment, fresh_tenant  # noqa: E402
 from benchkit import table as figures_table  # noqa: E402
 from pagewise_client.local import local_token, stack_outputs  # noqa: E402
 
 JOB_BODY = {"file_name": "contrato.pdf", "content_type": "application/pdf", "file_size": 1234}
-TENANT = "bench-latency"
+# Hundreds of jobs that are never uploaded: a tenant of their own, deleted at the end.
+TENANT = fresh_tenant("bench-latency")
 
 
 @dataclass(frozen=True)

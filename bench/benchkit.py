@@ -9,6 +9,7 @@ The benchmarks are scripts (`python bench/<name>.py`), so this module is importe
 
 from __future__ import annotations
 
+import atexit
 import os
 import platform
 import re
@@ -67,11 +68,36 @@ def outputs() -> dict[str, str]:
     return stack_outputs()
 
 
+_FRESH_TENANTS: list[str] = []
+
+
+def fresh_tenant(prefix: str) -> str:
+    """A new tenant, so a benchmark's jobs never mix with anyone else's; its jobs and files
+    are deleted when the benchmark's process ends, as the tests delete theirs."""
+    if not _FRESH_TENANTS:
+        atexit.register(_delete_fresh_tenants)
+    subject = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    _FRESH_TENANTS.append(subject)
+    return subject
+
+
+def _delete_fresh_tenants() -> None:
+    # The tests' own clean-up (tests/stack.py), which reads pagewise's models.
+    import sys
+
+    sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT)]
+    from tests.stack import delete_tenant
+
+    for subject in _FRESH_TENANTS:
+        try:
+            delete_tenant(subject)
+        except Exception as error:  # a stack stopped meanwhile: say so, never hide the results
+            print(f"[bench] could not delete tenant {subject}'s jobs: {error}")
+
+
 def client(tenant_prefix: str) -> PagewiseClient:
-    """A client for a fresh tenant, so a benchmark's jobs never mix with anyone else's."""
-    return PagewiseClient(
-        outputs()["ApiUrl"], local_token(f"{tenant_prefix}-{uuid.uuid4().hex[:6]}")
-    )
+    """A client for a fresh tenant (see :func:`fresh_tenant`)."""
+    return PagewiseClient(outputs()["ApiUrl"], local_token(fresh_tenant(tenant_prefix)))
 
 
 @cache
