@@ -27,9 +27,7 @@ import cProfile
 import io
 import os
 import pstats
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT)]
@@ -45,21 +44,15 @@ import boto3  # noqa: E402
 import pymupdf  # noqa: E402
 from benchkit import Figure, make_pdf, table  # noqa: E402
 from moto import mock_aws  # noqa: E402
-from pagewise.data.jobs import JobRepository  # noqa: E402
 from pagewise.data.mongo import ensure_indexes  # noqa: E402
-from pagewise.data.pages import PageRepository  # noqa: E402
-from pagewise.data.results import ResultRepository  # noqa: E402
-from pagewise.data.storage import DocumentStore  # noqa: E402
 from pagewise.logic.pipeline import Pipeline  # noqa: E402
-from pagewise.models import JobStatus  # noqa: E402
-from pagewise.settings import PipelineSettings  # noqa: E402
 from pymongo import MongoClient  # noqa: E402
 
-from tests.unit.builders import a_job  # noqa: E402
+from tests.support.secantus import start_in_memory_secantus, stop_secantus  # noqa: E402
+from tests.unit.builders import a_job_run_through, a_pipeline  # noqa: E402
 
 BENCHMARK = "Render"
 SAMPLE = ROOT / "samples" / "contrato-2-paginas.pdf"
-SECANTUS = ROOT / ".venvs" / "secantus" / "bin" / "secantusd-py"
 BUCKET = "bench-render"
 
 
@@ -83,44 +76,20 @@ class Measured:
 @contextmanager
 def _in_process_stack() -> Iterator[Pipeline]:
     """SecantusDB in memory on a free port and moto's S3, as the unit tests have them."""
-    if not SECANTUS.exists():
-        raise SystemExit("SecantusDB is not installed: run `make setup`")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = subprocess.Popen(
-        [str(SECANTUS), "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    uri = f"mongodb://127.0.0.1:{port}/?retryWrites=false"
-    client: MongoClient[dict[str, object]] = MongoClient(
-        uri, tz_aware=True, serverSelectionTimeoutMS=500
-    )
+    try:
+        server, uri = start_in_memory_secantus()
+    except RuntimeError as error:
+        raise SystemExit(str(error)) from None
+    client: MongoClient[dict[str, Any]] = MongoClient(uri, tz_aware=True)
     saved = {key: os.environ.get(key) for key in ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION")}
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.admin.command("ping")
-                break
-            except Exception:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("SecantusDB did not start") from None
-                time.sleep(0.2)
         db = client["bench_render"]
         ensure_indexes(db)
         os.environ.pop("AWS_ENDPOINT_URL", None)  # moto, not the local stack
         os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
         with mock_aws():
             boto3.client("s3").create_bucket(Bucket=BUCKET)
-            settings = PipelineSettings.model_validate(
-                {"MONGODB_URI": uri, "UPLOADS_BUCKET": BUCKET}
-            )
-            yield Pipeline(
-                settings, JobRepository(db), PageRepository(db), ResultRepository(db),
-                DocumentStore(BUCKET),
-            )  # fmt: skip
+            yield a_pipeline(db, uri, BUCKET)
     finally:
         for key, value in saved.items():
             if value is None:
@@ -128,21 +97,7 @@ def _in_process_stack() -> Iterator[Pipeline]:
             else:
                 os.environ[key] = value
         client.close()
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def _completed_up_to_render(pipeline: Pipeline, data: bytes) -> str:
-    job = a_job(status=JobStatus.QUEUED)
-    pipeline.store.write(job.upload_key, data, "application/pdf")
-    pipeline.jobs.insert(job)
-    total = pipeline.prepare(job.job_id).total_pages
-    for page in range(1, total + 1):
-        pipeline.ocr_page(job.job_id, page)
-    for page in range(1, total + 1):
-        pipeline.translate_page(job.job_id, page)
-    pipeline.summarise(job.job_id)
-    return job.job_id
+        stop_secantus(server)
 
 
 def _open_and_save(data: bytes) -> float:
@@ -153,7 +108,7 @@ def _open_and_save(data: bytes) -> float:
 
 
 def measure(pipeline: Pipeline, name: str, data: bytes, runs: int, profile: int = 0) -> Measured:
-    job_id = _completed_up_to_render(pipeline, data)
+    job_id = a_job_run_through(pipeline, data, until="summarise")
     with pymupdf.open(stream=data, filetype="pdf") as doc:
         measured = Measured(name=name, pages=doc.page_count)
     # With --profile, one more run, profiled and left out of the figures.

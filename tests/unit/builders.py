@@ -120,3 +120,30 @@ def a_pipeline(
         settings, JobRepository(db), PageRepository(db), ResultRepository(db),
         DocumentStore(bucket),
     )  # fmt: skip
+
+
+def a_job_run_through(
+    pipeline: Pipeline,
+    document: bytes,
+    *,
+    content_type: str = "application/pdf",
+    until: str = "finish",
+    **job_fields: Any,
+) -> str:
+    """A queued job of ``document`` run through the states as the state machine runs them
+    (every page of each Map), from Prepare to ``until`` (``summarise``, ``render`` or
+    ``finish``) included; its id."""
+    job = a_job(status=JobStatus.QUEUED, **job_fields)
+    pipeline.store.write(job.upload_key, document, content_type)
+    pipeline.jobs.insert(job)
+    pages = range(1, pipeline.prepare(job.job_id).total_pages + 1)
+    for page in pages:
+        pipeline.ocr_page(job.job_id, page)
+    for page in pages:
+        pipeline.translate_page(job.job_id, page)
+    pipeline.summarise(job.job_id)
+    if until in ("render", "finish"):
+        pipeline.render(job.job_id)
+    if until == "finish":
+        pipeline.finish(job.job_id)
+    return job.job_id

@@ -4,10 +4,7 @@ moto for S3 and Step Functions (api, logic, data, handlers), and the OCR layer's
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,8 +24,9 @@ from pagewise.documents.ocr.raster import Raster
 from pymongo import MongoClient
 from pymongo.database import Database
 
+from tests.support.secantus import start_in_memory_secantus, stop_secantus
+
 ROOT = Path(__file__).resolve().parents[2]
-SECANTUS = ROOT / ".venvs" / "secantus" / "bin" / "secantusd-py"
 sys.path.insert(0, str(ROOT / "functions" / "api"))
 
 from pagewise.data.mongo import ensure_indexes  # noqa: E402
@@ -36,38 +34,14 @@ from pagewise.data.mongo import ensure_indexes  # noqa: E402
 BUCKET = "unit-uploads"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def mongo_uri() -> Iterator[str]:
-    if not SECANTUS.exists():
-        pytest.fail("SecantusDB is not installed: run `make setup`")
-    port = _free_port()
-    process = subprocess.Popen(
-        [str(SECANTUS), "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    uri = f"mongodb://127.0.0.1:{port}/?retryWrites=false"
-    client: MongoClient[dict[str, Any]] = MongoClient(uri, serverSelectionTimeoutMS=500)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            client.admin.command("ping")
-            break
-        except Exception:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("SecantusDB did not start")
-            time.sleep(0.2)
-    client.close()
+    try:
+        process, uri = start_in_memory_secantus()
+    except RuntimeError as error:
+        pytest.fail(str(error))
     yield uri
-    process.terminate()
-    process.wait(timeout=10)
+    stop_secantus(process)
 
 
 @pytest.fixture

@@ -17,12 +17,11 @@ from fastapi.testclient import TestClient
 from pagewise.data.mongo import ca_bundle_file, client_options, ensure_indexes
 from pagewise.logic.jobs import JobService
 from pagewise.logic.pipeline import Pipeline
-from pagewise.models import JobStatus
 from pagewise_api.main import create_app
 from pymongo.database import Database
 
 from tests.unit.builders import (
-    a_job,
+    a_job_run_through,
     a_job_service,
     a_pipeline,
     a_token,
@@ -45,15 +44,7 @@ def _one_page_pdf() -> bytes:
 
 def _completed_job(pipeline: Pipeline, **fields: Any) -> str:
     """A one-page born-digital job run through every state (offline provider)."""
-    job = a_job(status=JobStatus.QUEUED, **fields)
-    pipeline.store.write(job.upload_key, _one_page_pdf(), "application/pdf")
-    pipeline.jobs.insert(job)
-    pipeline.prepare(job.job_id)
-    pipeline.ocr_page(job.job_id, 1)
-    pipeline.translate_page(job.job_id, 1)
-    pipeline.summarise(job.job_id)
-    pipeline.render(job.job_id)
-    return job.job_id
+    return a_job_run_through(pipeline, _one_page_pdf(), until="render", **fields)
 
 
 @pytest.fixture

@@ -24,30 +24,20 @@ from pagewise.variants import DOCX, VARIANTS
 
 from tests.support.fake_openai import FakeOpenAI
 from tests.unit.api.test_api import _auth, api  # noqa: F401 (the fixture)
-from tests.unit.builders import a_job, a_token
+from tests.unit.builders import a_job, a_job_run_through, a_token
 from tests.unit.logic.test_pipeline_ocr import pipeline  # noqa: F401 (the fixture)
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "contrato-2-paginas.pdf"
 
 
-def _completed(pipeline: Pipeline, data: bytes, file_name: str) -> str:  # noqa: F811
-    job = a_job(status=JobStatus.QUEUED, file_name=file_name)
-    pipeline.store.write(job.upload_key, data, "application/octet-stream")
-    pipeline.jobs.insert(job)
-    total = pipeline.prepare(job.job_id).total_pages
-    for page in range(1, total + 1):
-        pipeline.ocr_page(job.job_id, page)
-    for page in range(1, total + 1):
-        pipeline.translate_page(job.job_id, page)
-    pipeline.summarise(job.job_id)
-    pipeline.render(job.job_id)
-    pipeline.finish(job.job_id)
-    return job.job_id
-
-
 @pytest.fixture
 def completed_job(pipeline: Pipeline) -> str:  # noqa: F811
-    job_id = _completed(pipeline, SAMPLE.read_bytes(), "contrato año.pdf")
+    job_id = a_job_run_through(
+        pipeline,
+        SAMPLE.read_bytes(),
+        content_type="application/octet-stream",
+        file_name="contrato año.pdf",
+    )
     # OcrPage stored the scanned page's layout; the born-digital page's is read from the PDF.
     assert LayoutStore(pipeline.store).load(job_id, 2) is not None
     return job_id
@@ -139,7 +129,9 @@ def test_an_image_uploads_previews_are_those_of_the_image_and_of_its_overlay(
     with pymupdf.open(SAMPLE) as sample:
         png = sample[1].get_pixmap(dpi=100).tobytes("png")  # the scan, uploaded as an image
 
-    job_id = _completed(pipeline, png, "escaneo.png")
+    job_id = a_job_run_through(
+        pipeline, png, content_type="application/octet-stream", file_name="escaneo.png"
+    )
 
     job = pipeline.jobs.get(job_id) or pytest.fail("no job")
     assert _stored_previews(pipeline, job_id, "source_key") == _pixels(page_previews(png))

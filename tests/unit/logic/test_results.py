@@ -23,7 +23,14 @@ from pagewise.models import JobStatus
 from pagewise_api.main import create_app
 from pymongo.database import Database
 
-from tests.unit.builders import a_job, a_pipeline, a_token, api_settings, hs256_settings
+from tests.unit.builders import (
+    a_job,
+    a_job_run_through,
+    a_pipeline,
+    a_token,
+    api_settings,
+    hs256_settings,
+)
 
 PAGES = 5
 
@@ -59,18 +66,7 @@ def finished(pipeline: Pipeline, tmp_path: Path) -> str:
         document.new_page().insert_text((72, 72), _phrase(number))
     path = tmp_path / "contrato.pdf"
     document.save(path)
-    job = a_job(status=JobStatus.QUEUED)
-    pipeline.store.write(job.upload_key, path.read_bytes(), "application/pdf")
-    pipeline.jobs.insert(job)
-    pipeline.prepare(job.job_id)
-    for page in range(1, PAGES + 1):
-        pipeline.ocr_page(job.job_id, page)
-    for page in range(1, PAGES + 1):
-        pipeline.translate_page(job.job_id, page)
-    pipeline.summarise(job.job_id)
-    pipeline.render(job.job_id)
-    pipeline.finish(job.job_id)
-    return job.job_id
+    return a_job_run_through(pipeline, path.read_bytes())
 
 
 def test_each_page_text_is_stored_once_and_the_result_refers_to_it(
