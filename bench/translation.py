@@ -30,7 +30,7 @@ from overhead import history
 sys.path.insert(0, str(ROOT / "layers" / "common"))
 sys.path.insert(0, str(ROOT))
 
-from tests.stack import function_reconfigured
+from tests.stack import llm_functions_answered_by
 from tests.support.fake_openai import FakeOpenAI
 
 BENCHMARK = "Translation stage"
@@ -77,16 +77,7 @@ def run(pages: int) -> list[Figure]:
     concurrency = translate_concurrency()
     with FakeOpenAI() as fake, tempfile.TemporaryDirectory() as tmp:
         fake.control({"delay_seconds": LLM_SECONDS})
-        settings = {
-            "LLM_MODEL": "fake-model",
-            "LLM_BASE_URL": fake.base_url,
-            "LLM_API_KEY": "sk-bench-not-a-real-key",
-            "LLM_TIMEOUT_SECONDS": "30",
-        }
-        with (
-            function_reconfigured("TranslatePageFunction", environment=settings),
-            function_reconfigured("SummariseFunction", environment=settings),
-        ):
+        with llm_functions_answered_by(fake.base_url, timeout_seconds=30):
             pdf = short_pages_pdf(Path(tmp) / f"short-{pages}.pdf", pages)
             # A first job warms the reconfigured functions' environments (their settings
             # changed, so LocalStack starts new ones), as a busy service would have them.

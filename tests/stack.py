@@ -6,7 +6,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import cache
 from typing import Any
 
@@ -108,6 +108,26 @@ def function_reconfigured(
             Layers=[layer["Arn"] for layer in original.get("Layers", [])],
         )
         client.get_waiter("function_updated_v2").wait(FunctionName=name)
+
+
+@contextmanager
+def llm_functions_answered_by(
+    base_url: str, extra: dict[str, str] | None = None, timeout_seconds: int = 10
+) -> Iterator[None]:
+    """TranslatePage and Summarise call the OpenAI-compatible server at ``base_url`` (a
+    FakeOpenAI) through their own LLM_* settings, with ``extra`` settings, then are put
+    back."""
+    settings = {
+        "LLM_MODEL": "fake-model",
+        "LLM_BASE_URL": base_url,
+        "LLM_API_KEY": "sk-test-not-a-real-key",
+        "LLM_TIMEOUT_SECONDS": str(timeout_seconds),
+        **(extra or {}),
+    }
+    with ExitStack() as configured:
+        for function in ("TranslatePageFunction", "SummariseFunction"):
+            configured.enter_context(function_reconfigured(function, environment=settings))
+        yield
 
 
 # -- tenants and their cleanup ---------------------------------------------------------------

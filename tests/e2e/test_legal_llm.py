@@ -21,7 +21,6 @@ import os
 import subprocess
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ import pytest
 from pagewise_client.api import ApiError, PagewiseClient
 from pagewise_client.local import local_token
 
-from tests.stack import function_reconfigured, outputs, require_stack
+from tests.stack import llm_functions_answered_by, outputs, require_stack
 from tests.support.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.e2e
@@ -60,17 +59,10 @@ CROSSING_PAGES = [
 @pytest.fixture(scope="module")
 def llm() -> Iterator[FakeOpenAI]:
     require_stack()
-    with FakeOpenAI() as fake, ExitStack() as configured:
-        settings = {
-            "LLM_MODEL": "fake-model",
-            "LLM_BASE_URL": fake.base_url,
-            "LLM_API_KEY": "sk-test-not-a-real-key",
-            "LLM_TIMEOUT_SECONDS": "10",
-            "LLM_PRICES": json.dumps({"fake-model": PRICE}),
-        }
-        for function in ("TranslatePageFunction", "SummariseFunction"):
-            configured.enter_context(function_reconfigured(function, environment=settings))
-        yield fake
+    with FakeOpenAI() as fake:
+        prices = {"LLM_PRICES": json.dumps({"fake-model": PRICE})}
+        with llm_functions_answered_by(fake.base_url, prices):
+            yield fake
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ through their own LLM_* settings for the length of the module.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from pagewise_client.api import PagewiseClient
 
 from tests.stack import (
     execution_history,
-    function_reconfigured,
+    llm_functions_answered_by,
     new_tenant,
     require_stack,
     stack_client,
@@ -69,15 +68,7 @@ def _mixed_document(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def llm() -> Iterator[FakeOpenAI]:
     require_stack()
-    with FakeOpenAI() as fake, ExitStack() as configured:
-        settings = {
-            "LLM_MODEL": "fake-model",
-            "LLM_BASE_URL": fake.base_url,
-            "LLM_API_KEY": "sk-test-not-a-real-key",
-            "LLM_TIMEOUT_SECONDS": "10",
-        }
-        for function in ("TranslatePageFunction", "SummariseFunction"):
-            configured.enter_context(function_reconfigured(function, environment=settings))
+    with FakeOpenAI() as fake, llm_functions_answered_by(fake.base_url):
         yield fake
 
 
