@@ -62,7 +62,8 @@ cmd_setup() {
   mkdir -p "$VENVS"
   make_venv localstack 3.13
   uv pip install -q -p "$VENVS/localstack" --exclude-newer "$LOCALSTACK_EXCLUDE_NEWER" \
-    "localstack-core[runtime]==$LOCALSTACK_VERSION" -e "$ROOT/localstack/host_executor"
+    "localstack-core[runtime]==$LOCALSTACK_VERSION" -e "$ROOT/localstack/host_executor" \
+    --reinstall-package pagewise-host-executor  # its entry points come from its metadata
   # The interpreter Lambda functions run on: what the AWS Python runtime provides, no more.
   make_venv lambda-python 3.13
   uv pip install -q -p "$VENVS/lambda-python" boto3
