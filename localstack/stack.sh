@@ -69,7 +69,8 @@ cmd_setup() {
   uv pip install -q -p "$VENVS/lambda-python" boto3
   # SecantusDB publishes wheels for Python 3.11/3.12.
   make_venv secantus 3.12
-  uv pip install -q -p "$VENVS/secantus" secantusdb
+  # Pinned: localstack/secantusd.py patches one of its methods.
+  uv pip install -q -p "$VENVS/secantus" secantusdb==0.7.0b3
   make_venv sam 3.13
   uv pip install -q -p "$VENVS/sam" aws-sam-cli
 }
@@ -114,7 +115,8 @@ start_mongo() {
   if pid_alive "$HOME_DIR/pids/secantus.pid"; then log "SecantusDB already running"; return; fi
   mkdir -p "$HOME_DIR/mongo" "$HOME_DIR/logs" "$HOME_DIR/pids"
   log "starting SecantusDB on 127.0.0.1:$MONGO_PORT"
-  nohup "$VENVS/secantus/bin/secantusd-py" --host 127.0.0.1 --port "$MONGO_PORT" \
+  # localstack/secantusd.py: SecantusDB's server with its findAndModify planner fix.
+  nohup "$VENVS/secantus/bin/python" "$ROOT/localstack/secantusd.py" --host 127.0.0.1 --port "$MONGO_PORT" \
     --storage-path "$HOME_DIR/mongo" >"$HOME_DIR/logs/secantus.log" 2>&1 &
   echo $! >"$HOME_DIR/pids/secantus.pid"
 }

@@ -12,19 +12,30 @@ from typing import Any
 from pymongo import MongoClient
 
 ROOT = Path(__file__).resolve().parents[2]
-SECANTUS = ROOT / ".venvs" / "secantus" / "bin" / "secantusd-py"
+SECANTUS_PYTHON = ROOT / ".venvs" / "secantus" / "bin" / "python"
+# SecantusDB's server with the planner fix the stack runs too (localstack/secantusd.py).
+SECANTUSD = ROOT / "localstack" / "secantusd.py"
 
 
 def start_in_memory_secantus(timeout: float = 30) -> tuple[subprocess.Popen[bytes], str]:
     """The server's process and its URI, once it answers a ping; RuntimeError if it is not
     installed or does not start within ``timeout`` seconds (the process is then killed)."""
-    if not SECANTUS.exists():
+    if not SECANTUS_PYTHON.exists():
         raise RuntimeError("SecantusDB is not installed: run `make setup`")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     process = subprocess.Popen(
-        [str(SECANTUS), "--host", "127.0.0.1", "--port", str(port), "--storage-path", ":memory:"],
+        [
+            str(SECANTUS_PYTHON),
+            str(SECANTUSD),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            ":memory:",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
