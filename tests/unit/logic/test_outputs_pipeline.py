@@ -5,6 +5,7 @@ the OCR engine (OcrPage stores it), its born-digital page from the PDF."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -12,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pymupdf
 import pytest
 from fastapi.testclient import TestClient
-from pagewise.data.blocks import BlockTranslationStore
+from pagewise.data.blocks import BlockTranslationStore, blocks_key
 from pagewise.data.layouts import LayoutStore
 from pagewise.documents.llm import LlmConfig
 from pagewise.documents.outputs.previews import page_previews
@@ -226,6 +227,36 @@ def test_a_refused_page_is_the_jobs_error_even_when_its_blocks_were_translated(
     assert failed.processing_status == JobStatus.FAILED
     assert failed.error_code == "llm_content_filtered"
     assert failed.error_message and failed.error_message.startswith("Page 1: ")
+
+
+def test_the_blocks_call_waits_for_nothing_to_start_and_ends_before_the_page_returns(
+    pipeline: Pipeline,  # noqa: F811
+) -> None:
+    job_id = _ocr_done_job(pipeline)
+    threads: list[threading.Thread] = []
+    translate_blocks = pipeline._block_translations
+
+    def on_its_thread(*args: Any) -> Any:
+        threads.append(threading.current_thread())
+        return translate_blocks(*args)
+
+    pipeline._block_translations = on_its_thread  # type: ignore[method-assign]
+    with FakeOpenAI() as fake:
+        _answered_by(pipeline, fake)
+        pipeline.translate_page(job_id, 1)
+        pipeline.translate_page(job_id, 1)
+        # A refused page while its blocks' answer is 1 s away: the page returns only once
+        # the block call is over (nothing runs on into the next invocation).
+        pipeline.store.delete([blocks_key(job_id, 1)])
+        fake.fail_next({"status": 400, "code": "content_filter"}, target="page")
+        fake.fail_next({"delay": 1.0}, target="blocks")
+        with pytest.raises(JobFailed):
+            pipeline.translate_page(job_id, 1)
+        assert BlockTranslationStore(pipeline.store).load(job_id, 1) is not None
+
+    # One thread, kept for the warm environment, not one started per page.
+    assert len(threads) == 3 and threads[0] is threads[1] is threads[2]
+    assert threads[0] is not threading.main_thread()
 
 
 def test_refused_blocks_fail_the_job_after_the_page_was_saved(pipeline: Pipeline) -> None:  # noqa: F811

@@ -4,7 +4,8 @@ cost estimate) and TranslatePage (the page, and block by block for the overlay).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from pagewise.documents.glossary import (
@@ -29,6 +30,13 @@ if TYPE_CHECKING:
 
 class TranslationSteps(PipelineBase):
     """The states that call the LLM per page (or the offline provider); Pipeline has them."""
+
+    @cached_property
+    def _blocks_pool(self) -> ThreadPoolExecutor:
+        """The thread the overlay's block call runs on beside the page's own, kept for the
+        warm environment: starting a thread per page cost a few milliseconds of every
+        TranslatePage, more on a busy machine (py-spy: 15 % of its handler's samples)."""
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="blocks")
 
     def plan_translation(self, job_id: str) -> Planned:
         """After OCR, before any translation: where sentences cross page breaks (each page's
@@ -102,17 +110,17 @@ class TranslationSteps(PipelineBase):
             else (result.ocr_text or "")
         )
         translator = self._llm()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="blocks") as blocks_pool:
-            # With an LLM and a known language, the overlay's block translation runs beside
-            # the page's own call, so a page takes the slower call's time, not the sum of both
-            # (bench/translation.py). The page's outcome is looked at first: when its call is
-            # refused or fails, that is the job's error, and the block call (made at most once,
-            # never retried here) is left to finish and ignored.
-            blocks_pending = (
-                blocks_pool.submit(self._block_translations, job, result, language)
-                if translator is not None and language
-                else None
-            )
+        # With an LLM and a known language, the overlay's block translation runs beside the
+        # page's own call, so a page takes the slower call's time, not the sum of both
+        # (bench/translation.py). The page's outcome is looked at first: when its call is
+        # refused or fails, that is the job's error, and the block call (made at most once,
+        # never retried here) is waited for and its outcome ignored.
+        blocks_pending: Future[BlockTranslations | None] | None = (
+            self._blocks_pool.submit(self._block_translations, job, result, language)
+            if translator is not None and language
+            else None
+        )
+        try:
             translation = self._translate(
                 job_id,
                 text,
@@ -131,6 +139,11 @@ class TranslationSteps(PipelineBase):
                     job, result, language or translation.detected_language
                 ),
             )
+        finally:
+            if blocks_pending is not None:
+                # Never leave it running into the next invocation (the environment may be
+                # frozen, and the pool's one thread would make the next page wait).
+                wait([blocks_pending])
         glossary_check = (
             {
                 "glossary_applied": describe(translation.glossary_applied),
