@@ -130,6 +130,9 @@ class PipelineSettings(StoreSettings):
     max_pages: int = Field(default=500, alias="MAX_PAGES", ge=1)
     max_page_pixels: int = Field(default=150_000_000, alias="MAX_PAGE_PIXELS", ge=1_000_000)
     font_dir: str | None = Field(default=None, alias="FONT_DIR")
+    # The offline provider's Apertium data directory, as the ``apertium`` script reads it;
+    # unset: the installation's own (/usr/share/apertium for /usr/bin/apertium).
+    apertium_datadir: str | None = Field(default=None, alias="APERTIUM_DATADIR")
     # The LLM: any OpenAI-compatible server. No model configured means the offline provider.
     llm_model: str = Field(default="", alias="LLM_MODEL")
     llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")
@@ -151,7 +154,11 @@ class PipelineSettings(StoreSettings):
     )
 
     _unset = field_validator(
-        "llm_base_url", "llm_api_key", "llm_api_key_secret", "llm_api_key_parameter"
+        "llm_base_url",
+        "llm_api_key",
+        "llm_api_key_secret",
+        "llm_api_key_parameter",
+        "apertium_datadir",
     )(_empty_is_unset)
 
     @field_validator("llm_prices", mode="before")

@@ -130,7 +130,9 @@ class PageOutputs:
 
         glossary = _glossary_entries(job)
         if translator is None:
-            translations = translate_blocks_offline(layout, language, glossary=glossary)
+            translations = translate_blocks_offline(
+                layout, language, glossary=glossary, apertium_datadir=self.settings.apertium_datadir
+            )
         else:
             from pagewise.documents.llm import LlmBadRequest
 
@@ -146,7 +148,12 @@ class PageOutputs:
                 # answer). The overlay falls back to the offline text for this page, labelled,
                 # rather than failing the job.
                 LOG.warning("page %d: %s; overlay uses the offline text", page.page, error)
-                offline = translate_blocks_offline(layout, language, glossary=glossary)
+                offline = translate_blocks_offline(
+                    layout,
+                    language,
+                    glossary=glossary,
+                    apertium_datadir=self.settings.apertium_datadir,
+                )
                 translations = offline.model_copy(
                     update={"note": f"{BLOCKS_FALLBACK_NOTE} {offline.note}"}
                 )
@@ -172,7 +179,10 @@ class PageOutputs:
                 from pagewise.documents.block_translation import translate_blocks_offline
 
                 translations = translate_blocks_offline(
-                    layout, page.language, glossary=_glossary_entries(job)
+                    layout,
+                    page.language,
+                    glossary=_glossary_entries(job),
+                    apertium_datadir=self.settings.apertium_datadir,
                 )
             specs.append(
                 OverlayPage(

@@ -194,7 +194,9 @@ class TranslationSteps(PipelineBase):
 
         translator = self._llm()
         if translator is None:
-            return translate_offline(text, language, glossary=glossary)
+            return translate_offline(
+                text, language, glossary=glossary, apertium_datadir=self.settings.apertium_datadir
+            )
         from pagewise.documents.llm import LlmBadRequest
 
         try:
