@@ -133,6 +133,9 @@ class PipelineSettings(StoreSettings):
     # The offline provider's Apertium data directory, as the ``apertium`` script reads it;
     # unset: the installation's own (/usr/share/apertium for /usr/bin/apertium).
     apertium_datadir: str | None = Field(default=None, alias="APERTIUM_DATADIR")
+    # Apertium pairs kept running between calls per process (documents/apertium_warm.py:
+    # about 90 MB of memory each, a sixth of the CPU per call); 0: a fresh run per call.
+    apertium_warm_pipelines: int = Field(default=2, alias="APERTIUM_WARM_PIPELINES", ge=0, le=8)
     # The LLM: any OpenAI-compatible server. No model configured means the offline provider.
     llm_model: str = Field(default="", alias="LLM_MODEL")
     llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")

@@ -255,6 +255,14 @@ def test_a_stand_in_beside_the_helpers_still_needs_the_mode_file(tmp_path: Path)
     assert (install.bindir, install.mode_file) == (bindir, modes / f"{PAIR}.mode")
 
 
+@needs_apertium
+def test_no_warm_pipelines_means_one_apertium_run_per_call() -> None:
+    result = translate_offline(SPANISH, "es", apertium_warm_pipelines=0)
+
+    assert (result.provider, result.plain_english) == ("apertium", _one_shot(SPANISH))
+    assert PIPELINES.pipelines() == []
+
+
 def _datadir_with_the_pair(directory: Path) -> Path:
     """A data directory like the installation's, holding only the pair's mode file (whose
     pipeline names the dictionaries by absolute path)."""

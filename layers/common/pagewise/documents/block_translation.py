@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from pagewise.documents.apertium_warm import MAX_WARM_PIPELINES
 from pagewise.documents.glossary import (
     GlossaryEntry,
     check_applied,
@@ -270,13 +271,15 @@ def translate_blocks_offline(
     *,
     apertium_cmd: str | None = "apertium",
     apertium_datadir: str | None = None,
+    apertium_warm_pipelines: int = MAX_WARM_PIPELINES,
     glossary: Sequence[GlossaryEntry] = (),
 ) -> BlockTranslations:
     """Each block's Apertium gist where a pair into English is installed (one Apertium run
     for the page; per block if the run does not keep the blocks apart), else its source text;
     labelled as not a translation. ``glossary``: the job's entries; their English terms replace
     the source terms in the gist, or follow them in brackets in the source text (as in
-    :func:`pagewise.documents.translate.translate_offline`, as is ``apertium_datadir``)."""
+    :func:`pagewise.documents.translate.translate_offline`, as are ``apertium_datadir`` and
+    ``apertium_warm_pipelines``)."""
     blocks = [block for block in layout.blocks if block.text.strip()]
     terms = GlossaryTerms(glossary)
     pair = apertium_pair(
@@ -289,7 +292,13 @@ def translate_blocks_offline(
         command, found = apertium_cmd, pair
 
         def gist(text: str) -> str | None:
-            return apertium_gist(text, found, apertium_cmd=command, datadir=apertium_datadir)
+            return apertium_gist(
+                text,
+                found,
+                apertium_cmd=command,
+                datadir=apertium_datadir,
+                warm_pipelines=apertium_warm_pipelines,
+            )
 
         joined = gist(_APERTIUM_SEPARATOR.join(hidden))
         gists: list[str | None] = (

@@ -22,7 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pagewise.documents.apertium_warm import PIPELINES, WarmFailure, WarmTimeout, warm_install
+from pagewise.documents.apertium_warm import (
+    MAX_WARM_PIPELINES,
+    PIPELINES,
+    WarmFailure,
+    WarmTimeout,
+    warm_install,
+)
 from pagewise.documents.glossary import GlossaryEntry, TermMatch, term_matches
 from pagewise.documents.language import to_iso3 as normalise_language
 
@@ -125,6 +131,7 @@ def apertium_gist(
     apertium_cmd: str = "apertium",
     timeout_seconds: float = DEFAULT_APERTIUM_TIMEOUT_SECONDS,
     datadir: str | None = None,
+    warm_pipelines: int = MAX_WARM_PIPELINES,
 ) -> str | None:
     """What ``apertium -u <pair>`` prints for ``text``; None when it fails or times out.
 
@@ -133,17 +140,21 @@ def apertium_gist(
     (the ``APERTIUM_DATADIR`` setting; unset, the installation's own).
 
     Where ``apertium_cmd`` is a real installation, the pair's pipeline is kept warm between
-    calls (:mod:`pagewise.documents.apertium_warm`; same output, about a sixth of the time):
-    a timeout returns None, and a pipeline that crashes is replaced by one ``apertium`` run
-    for this call. Anything else (a stand-in script, text with a NUL) is one ``apertium`` run.
+    calls (:mod:`pagewise.documents.apertium_warm`; same output, about a sixth of the time),
+    at most ``warm_pipelines`` pairs per process (the ``APERTIUM_WARM_PIPELINES`` setting; 0:
+    never): a timeout returns None, and a pipeline that crashes is replaced by one
+    ``apertium`` run for this call. Anything else (a stand-in script, text with a NUL) is one
+    ``apertium`` run.
     """
     executable = shutil.which(apertium_cmd)
     if executable is None:
         return None
-    install = warm_install(executable, pair, datadir) if "\0" not in text else None
+    warm = warm_pipelines > 0 and "\0" not in text
+    install = warm_install(executable, pair, datadir) if warm else None
     if install is not None:
         try:
-            stdout = PIPELINES.get(install, pair).translate(text, timeout_seconds)
+            pipeline = PIPELINES.get(install, pair, limit=warm_pipelines)
+            stdout = pipeline.translate(text, timeout_seconds)
         except WarmTimeout as error:
             LOG.warning(
                 "apertium %s timed out after %.1f s (%s); using the source text",
@@ -224,6 +235,7 @@ def translate_offline(
     apertium_cmd: str | None = "apertium",
     apertium_timeout_seconds: float = DEFAULT_APERTIUM_TIMEOUT_SECONDS,
     apertium_datadir: str | None = None,
+    apertium_warm_pipelines: int = MAX_WARM_PIPELINES,
     glossary: Sequence[GlossaryEntry] = (),
 ) -> PageTranslation:
     """The page without an LLM: an Apertium gist where a pair into English is installed,
@@ -231,7 +243,8 @@ def translate_offline(
 
     ``source_language`` accepts ISO 639-1 (``es``) or Tesseract codes (``spa``, ``spa+eng``).
     ``apertium_cmd=None`` disables Apertium; ``apertium_datadir`` is its data directory (the
-    ``APERTIUM_DATADIR`` setting; unset, the installation's own). ``glossary``: the gist uses
+    ``APERTIUM_DATADIR`` setting; unset, the installation's own); ``apertium_warm_pipelines``
+    as ``warm_pipelines`` of :func:`apertium_gist`. ``glossary``: the gist uses
     the entries' English terms: each occurrence of a source term is replaced by a placeholder
     word Apertium passes through unchanged, and the placeholder by the English term after it;
     in the source text (no Apertium pair) the English term follows the source term in
@@ -249,6 +262,7 @@ def translate_offline(
                 apertium_cmd=apertium_cmd,
                 timeout_seconds=apertium_timeout_seconds,
                 datadir=apertium_datadir,
+                warm_pipelines=apertium_warm_pipelines,
             )
             if gist is not None:
                 gist = terms.restore(gist)

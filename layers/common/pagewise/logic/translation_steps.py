@@ -195,7 +195,11 @@ class TranslationSteps(PipelineBase):
         translator = self._llm()
         if translator is None:
             return translate_offline(
-                text, language, glossary=glossary, apertium_datadir=self.settings.apertium_datadir
+                text,
+                language,
+                glossary=glossary,
+                apertium_datadir=self.settings.apertium_datadir,
+                apertium_warm_pipelines=self.settings.apertium_warm_pipelines,
             )
         from pagewise.documents.llm import LlmBadRequest
 
