@@ -365,3 +365,30 @@ def test_the_process_closes_its_pipelines_at_exit() -> None:
     )
 
     assert done.stdout.splitlines() == ["The dog eats.", "left running: []"], done.stderr
+
+
+KILLED = """
+import time
+from pagewise.documents.apertium_warm import PIPELINES
+from pagewise.documents.translate import apertium_gist
+
+apertium_gist("El perro come.", "spa-eng")
+print(PIPELINES.pipelines()[0].pid, flush=True)
+time.sleep(60)
+"""
+
+
+@needs_apertium
+def test_a_process_killed_outright_leaves_no_pipeline_behind() -> None:
+    # As the local stack's executor ends an environment: SIGKILL, no atexit. The pipeline's
+    # input closes with its owner, and every stage ends after it.
+    environment = {**os.environ, "PYTHONPATH": str(REPO / "layers" / "common")}
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED], stdout=subprocess.PIPE, text=True, env=environment
+    ) as owner:
+        assert owner.stdout is not None
+        group = int(owner.stdout.readline())
+        assert _alive_in_group(group)
+        owner.kill()
+
+    assert _gone(group), f"left running: {_alive_in_group(group)}"
