@@ -130,6 +130,12 @@ class PipelineSettings(StoreSettings):
     max_pages: int = Field(default=500, alias="MAX_PAGES", ge=1)
     max_page_pixels: int = Field(default=150_000_000, alias="MAX_PAGE_PIXELS", ge=1_000_000)
     font_dir: str | None = Field(default=None, alias="FONT_DIR")
+    # The offline provider's Apertium data directory, as the ``apertium`` script reads it;
+    # unset: the installation's own (/usr/share/apertium for /usr/bin/apertium).
+    apertium_datadir: str | None = Field(default=None, alias="APERTIUM_DATADIR")
+    # Apertium pairs kept running between calls per process (documents/apertium_warm.py:
+    # about 90 MB of memory each, a sixth of the CPU per call); 0: a fresh run per call.
+    apertium_warm_pipelines: int = Field(default=2, alias="APERTIUM_WARM_PIPELINES", ge=0, le=8)
     # The LLM: any OpenAI-compatible server. No model configured means the offline provider.
     llm_model: str = Field(default="", alias="LLM_MODEL")
     llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")
@@ -151,7 +157,11 @@ class PipelineSettings(StoreSettings):
     )
 
     _unset = field_validator(
-        "llm_base_url", "llm_api_key", "llm_api_key_secret", "llm_api_key_parameter"
+        "llm_base_url",
+        "llm_api_key",
+        "llm_api_key_secret",
+        "llm_api_key_parameter",
+        "apertium_datadir",
     )(_empty_is_unset)
 
     @field_validator("llm_prices", mode="before")

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pagewise.data.blocks import BlockTranslationStore, blocks_key
 from pagewise.data.layouts import LayoutStore
+from pagewise.documents.apertium_warm import PIPELINES
 from pagewise.documents.llm import LlmConfig
 from pagewise.documents.outputs.previews import page_previews
 from pagewise.logic.errors import JobFailed
@@ -192,6 +193,40 @@ def test_unusable_block_answers_fall_back_to_the_offline_text(pipeline: Pipeline
     current = pipeline.jobs.get(job_id)
     assert current is not None and current.processing_status != JobStatus.FAILED
     assert (pipeline.pages.get(job_id, 1) or pytest.fail()).legal_english == "LEGAL"
+
+
+def test_the_apertium_data_directory_setting_reaches_the_page_and_its_blocks(
+    pipeline: Pipeline,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # APERTIUM_DATADIR names a data directory without the sample's pair (spa-eng): offline,
+    # neither the page nor its blocks get a gist. Without the setting both are Apertium's.
+    (tmp_path / "modes").mkdir()
+    pipeline.settings = pipeline.settings.model_copy(update={"apertium_datadir": str(tmp_path)})
+    job_id = _ocr_done_job(pipeline)
+
+    pipeline.translate_page(job_id, 1)
+
+    page = pipeline.pages.get(job_id, 1) or pytest.fail()
+    blocks = BlockTranslationStore(pipeline.store).load(job_id, 1) or pytest.fail()
+    assert (page.translation_provider, blocks.provider) == ("offline", "offline")
+
+
+def test_without_warm_apertium_pipelines_each_gist_is_one_apertium_run(
+    pipeline: Pipeline,  # noqa: F811
+) -> None:
+    # APERTIUM_WARM_PIPELINES=0: the page and its blocks still get their gists, and no
+    # pipeline is left running in the process.
+    PIPELINES.close_all()
+    pipeline.settings = pipeline.settings.model_copy(update={"apertium_warm_pipelines": 0})
+    job_id = _ocr_done_job(pipeline)
+
+    pipeline.translate_page(job_id, 1)
+
+    page = pipeline.pages.get(job_id, 1) or pytest.fail()
+    blocks = BlockTranslationStore(pipeline.store).load(job_id, 1) or pytest.fail()
+    assert (page.translation_provider, blocks.provider) == ("apertium", "apertium")
+    assert PIPELINES.pipelines() == []
 
 
 def test_the_page_and_its_blocks_are_translated_side_by_side(pipeline: Pipeline) -> None:  # noqa: F811

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from pagewise.documents.apertium_warm import MAX_WARM_PIPELINES
 from pagewise.documents.glossary import (
     GlossaryEntry,
     check_applied,
@@ -269,24 +270,42 @@ def translate_blocks_offline(
     source_language: str | None,
     *,
     apertium_cmd: str | None = "apertium",
+    apertium_datadir: str | None = None,
+    apertium_warm_pipelines: int = MAX_WARM_PIPELINES,
     glossary: Sequence[GlossaryEntry] = (),
 ) -> BlockTranslations:
     """Each block's Apertium gist where a pair into English is installed (one Apertium run
     for the page; per block if the run does not keep the blocks apart), else its source text;
     labelled as not a translation. ``glossary``: the job's entries; their English terms replace
     the source terms in the gist, or follow them in brackets in the source text (as in
-    :func:`pagewise.documents.translate.translate_offline`)."""
+    :func:`pagewise.documents.translate.translate_offline`, as are ``apertium_datadir`` and
+    ``apertium_warm_pipelines``)."""
     blocks = [block for block in layout.blocks if block.text.strip()]
     terms = GlossaryTerms(glossary)
-    pair = apertium_pair(normalise_language(source_language), apertium_cmd=apertium_cmd or "")
+    pair = apertium_pair(
+        normalise_language(source_language),
+        apertium_cmd=apertium_cmd or "",
+        datadir=apertium_datadir,
+    )
     if blocks and pair is not None and apertium_cmd:
         hidden = [" ".join(terms.hide(block.text).split()) for block in blocks]
-        joined = apertium_gist(_APERTIUM_SEPARATOR.join(hidden), pair, apertium_cmd=apertium_cmd)
+        command, found = apertium_cmd, pair
+
+        def gist(text: str) -> str | None:
+            return apertium_gist(
+                text,
+                found,
+                apertium_cmd=command,
+                datadir=apertium_datadir,
+                warm_pipelines=apertium_warm_pipelines,
+            )
+
+        joined = gist(_APERTIUM_SEPARATOR.join(hidden))
         gists: list[str | None] = (
             list(joined.split(_APERTIUM_SEPARATOR)) if joined is not None else []
         )
         if len(gists) != len(blocks):
-            gists = [apertium_gist(text, pair, apertium_cmd=apertium_cmd) for text in hidden]
+            gists = [gist(text) for text in hidden]
         texts = {
             block.id: terms.restore(gist).strip()
             if gist is not None

@@ -105,6 +105,20 @@ class PageOutputs:
             return text_layer(page.page)
         return self.layouts.load(job_id, page.page)
 
+    def _offline_blocks(
+        self, layout: PageLayout, language: str | None, glossary: Sequence[GlossaryEntry]
+    ) -> BlockTranslations:
+        """The blocks' offline translations (the Apertium gist, else the source text)."""
+        from pagewise.documents.block_translation import translate_blocks_offline
+
+        return translate_blocks_offline(
+            layout,
+            language,
+            glossary=glossary,
+            apertium_datadir=self.settings.apertium_datadir,
+            apertium_warm_pipelines=self.settings.apertium_warm_pipelines,
+        )
+
     def translate_blocks(
         self,
         job: Job,
@@ -123,14 +137,11 @@ class PageOutputs:
         layout = self.page_layout(job.job_id, page, text_layer)
         if layout is None:
             return None
-        from pagewise.documents.block_translation import (
-            translate_blocks,
-            translate_blocks_offline,
-        )
+        from pagewise.documents.block_translation import translate_blocks
 
         glossary = _glossary_entries(job)
         if translator is None:
-            translations = translate_blocks_offline(layout, language, glossary=glossary)
+            translations = self._offline_blocks(layout, language, glossary)
         else:
             from pagewise.documents.llm import LlmBadRequest
 
@@ -146,7 +157,7 @@ class PageOutputs:
                 # answer). The overlay falls back to the offline text for this page, labelled,
                 # rather than failing the job.
                 LOG.warning("page %d: %s; overlay uses the offline text", page.page, error)
-                offline = translate_blocks_offline(layout, language, glossary=glossary)
+                offline = self._offline_blocks(layout, language, glossary)
                 translations = offline.model_copy(
                     update={"note": f"{BLOCKS_FALLBACK_NOTE} {offline.note}"}
                 )
@@ -169,11 +180,7 @@ class PageOutputs:
             layouts.append(layout)
             translations = self.blocks.load(job.job_id, page.page)
             if translations is None:  # translated before per-block translation existed
-                from pagewise.documents.block_translation import translate_blocks_offline
-
-                translations = translate_blocks_offline(
-                    layout, page.language, glossary=_glossary_entries(job)
-                )
+                translations = self._offline_blocks(layout, page.language, _glossary_entries(job))
             specs.append(
                 OverlayPage(
                     page=page.page,

@@ -207,7 +207,13 @@ class TranslationSteps(PipelineBase):
 
         translator = self._llm()
         if translator is None:
-            return translate_offline(text, language, glossary=glossary)
+            return translate_offline(
+                text,
+                language,
+                glossary=glossary,
+                apertium_datadir=self.settings.apertium_datadir,
+                apertium_warm_pipelines=self.settings.apertium_warm_pipelines,
+            )
         from pagewise.documents.llm import LlmBadRequest
 
         try:
