@@ -178,6 +178,13 @@ class Job(BaseModel):
         return self.source_key or self.upload_key
 
     @property
+    def document_unchanging(self) -> bool:
+        """Whether ``document_key`` is the checked copy, which nothing rewrites once the job
+        is queued (logic/ingest.py): a warm environment may keep its bytes without asking S3
+        whether they changed."""
+        return self.source_key is not None
+
+    @property
     def email_recipient(self) -> str | None:
         """Where the job's email goes: a verified address only (else anyone could make our
         sender write to an address they do not own), or nobody."""

@@ -100,3 +100,27 @@ def test_read_again_transfers_the_body_once_and_never_serves_a_changed_object(
     store.write("uploads/alice/other/doc.pdf", b"%PDF other", "application/pdf")
     assert store.read_again("uploads/alice/other/doc.pdf") == b"%PDF other"
     assert statuses == [200, 304, 200, 200]
+
+
+def test_read_again_of_an_unchanging_copy_asks_s3_once_per_document(aws: dict[str, str]) -> None:
+    client = boto3.client("s3")
+    calls: list[str] = []
+    client.meta.events.register(
+        "before-parameter-build.s3.GetObject", lambda params, **_: calls.append(params["Key"])
+    )
+    store = DocumentStore(aws["bucket"], client=client)
+    store.write("work/job/source", b"%PDF checked", "application/pdf")
+    store.write("work/other/source", b"%PDF other", "application/pdf")
+
+    pages = [store.read_again("work/job/source", unchanging=True) for _ in range(3)]
+    other = store.read_again("work/other/source", unchanging=True)
+
+    assert pages == [b"%PDF checked"] * 3 and other == b"%PDF other"
+    assert calls == ["work/job/source", "work/other/source"]  # no request for pages 2 and 3
+
+
+def test_only_the_checked_copy_of_an_upload_counts_as_unchanging() -> None:
+    queued = a_job(status=JobStatus.QUEUED).model_copy(update={"source_key": "work/j/source"})
+    assert queued.document_key == "work/j/source" and queued.document_unchanging
+    older = a_job(status=JobStatus.QUEUED).model_copy(update={"source_key": None})
+    assert older.document_key == older.upload_key and not older.document_unchanging

@@ -118,12 +118,18 @@ class DocumentStore:
     def read(self, key: str) -> bytes:
         return self._s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
-    def read_again(self, key: str) -> bytes:
+    def read_again(self, key: str, *, unchanging: bool = False) -> bytes:
         """``read``, keeping the last object read this way: a warm execution environment
         that reads the same upload for another page (each OcrPage reads the whole document)
         gets it back with a conditional GET, 304 Not Modified and no body, instead of the
-        whole file again. One object is kept, so memory stays that of one document."""
+        whole file again. One object is kept, so memory stays that of one document.
+
+        ``unchanging``: the caller knows nothing rewrites the object once it is there (the
+        checked copy of an upload, written before its job is queued): the kept bytes are
+        returned without asking S3 at all."""
         kept = self._kept if self._kept is not None and self._kept[0] == key else None
+        if kept is not None and unchanging:
+            return kept[2]
         try:
             response = (
                 self._s3.get_object(Bucket=self.bucket, Key=key, IfNoneMatch=kept[1])

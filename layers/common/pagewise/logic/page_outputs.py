@@ -132,7 +132,9 @@ class PageOutputs:
 
         def text_layer(number: int) -> PageLayout:
             # The checked copy, the same for every page: a warm environment reads it once.
-            return layout_from_pdf(self.store.read_again(job.document_key), number)
+            return layout_from_pdf(
+                self.store.read_again(job.document_key, unchanging=job.document_unchanging), number
+            )
 
         layout = self.page_layout(job.job_id, page, text_layer)
         if layout is None:

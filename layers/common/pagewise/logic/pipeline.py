@@ -84,7 +84,7 @@ class Pipeline(TranslationSteps):
         try:
             text = extract_page(
                 # The checked copy, the same for every page: a warm environment reads it once.
-                self.store.read_again(job.document_key),
+                self.store.read_again(job.document_key, unchanging=job.document_unchanging),
                 page,
                 data_dir=self.settings.ocr_data_dir,
                 languages=self.settings.ocr_languages,
