@@ -169,7 +169,7 @@ def _run(
         ),
         Figure(
             BENCHMARK,
-            "PSS of the stack's processes at that peak",
+            "PSS of the same processes at that peak",
             at_peak.total_pss_mb,
             "MB",
             "idle, just before",
@@ -189,9 +189,26 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5)
     parser.add_argument("--smoke", action="store_true", help="2 jobs x 1 page")
     parser.add_argument("--raw-engine", choices=ENGINES, nargs="+", default=list(ENGINES))
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="also CPU seconds per process of the stack during the run (bench/profile_job.py's "
+        "sampler: it reads /proc every 0.2 s, which the bench client's row includes)",
+    )
     args = parser.parse_args()
     jobs, pages = (2, 1) if args.smoke else (args.jobs, args.pages)
-    print(table(run(jobs, pages, tuple(args.raw_engine))))
+    if not args.cpu:
+        print(table(run(jobs, pages, tuple(args.raw_engine))))
+        return
+    from profile_job import CpuSampler
+
+    with CpuSampler() as cpu:
+        figures = run(jobs, pages, tuple(args.raw_engine))
+    print(table(figures))
+    print("CPU seconds during the run (the raw engine's processes, measured after, not counted):")
+    for name, seconds in cpu.by_category().items():
+        if seconds >= 0.01:
+            print(f"  {name:45s} {seconds:7.2f}")
 
 
 if __name__ == "__main__":
