@@ -392,3 +392,24 @@ def test_a_process_killed_outright_leaves_no_pipeline_behind() -> None:
         owner.kill()
 
     assert _gone(group), f"left running: {_alive_in_group(group)}"
+
+
+@needs_apertium
+def test_an_idle_pipeline_is_stopped_and_starts_again_on_the_next_request() -> None:
+    install = _real_install()
+    assert install is not None
+    pool = WarmPipelines(idle_seconds=0.4)
+    try:
+        pipeline = pool.get(install, PAIR)
+        assert pipeline.translate("El perro come.", 30).rstrip("\n") == "The dog eats."
+        first = pipeline.pid
+        assert first is not None
+
+        # Nothing asks for 0.4 s: the pool's watcher stops every stage (177 MB RSS idle).
+        assert _gone(first)
+        assert pipeline.pid is None
+
+        assert pipeline.translate("La casa es grande.", 30).rstrip("\n") == "The house is big."
+        assert pipeline.pid not in (None, first)
+    finally:
+        pool.close_all()

@@ -45,6 +45,11 @@ LOG = logging.getLogger(__name__)
 # Pipelines kept per process (the APERTIUM_WARM_PIPELINES setting's default): one spa-eng
 # pipeline is 13 processes holding about 90 MB of their own (177 MB RSS, 100 MB PSS).
 MAX_WARM_PIPELINES = 2
+# A pipeline idle this long is stopped (it starts again, ~0.15 s, on the next request): a
+# spa-eng pipeline holds 177 MB RSS, and an execution environment lives on for minutes after
+# its last page. Measured: the scale benchmark's stack idled 845 MB higher with the pipelines
+# of an earlier benchmark's environments kept, and its peak RSS broke issue 16's 6 GB goal.
+IDLE_SECONDS = 20.0
 _HELPERS = ("apertium-wblank-mode", "apertium-destxt", "apertium-retxt")
 _READ_SIZE = 65536
 # $1 and $2 of a mode's pipeline as ``apertium -u`` passes them for txt: "-n" (no marks on
@@ -155,6 +160,7 @@ class WarmPipeline:
         self._lock = threading.Lock()
         self._stages: list[subprocess.Popen[bytes]] = []
         self._closed = False
+        self._last_used = time.monotonic()
 
     @property
     def pid(self) -> int | None:
@@ -173,10 +179,27 @@ class WarmPipeline:
         with self._lock:
             if self._closed:
                 raise WarmFailure("the pipeline was closed")
-            answer = self._exchange(request, deadline)
+            try:
+                answer = self._exchange(request, deadline)
+            finally:
+                self._last_used = time.monotonic()
         output = self._run_helper("apertium-retxt", answer, deadline)
         # The one-shot run reads Apertium's output in text mode: universal newlines.
         return output.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+
+    def stop_if_idle(self, idle_seconds: float) -> bool:
+        """Stop the running pipeline if no request used it for ``idle_seconds`` (never one
+        answering a request now); the next request starts it again. Whether it stopped."""
+        if not self._lock.acquire(blocking=False):
+            return False  # a request is in flight
+        try:
+            if not self._stages or time.monotonic() - self._last_used < idle_seconds:
+                return False
+            LOG.info("warm apertium %s idle for %.0f s: stopped", self.pair, idle_seconds)
+            self._kill()
+            return True
+        finally:
+            self._lock.release()
 
     def close(self) -> None:
         """Kill the pipeline (after the request it may be answering); later requests fail."""
@@ -295,10 +318,12 @@ class WarmPipeline:
 class WarmPipelines:
     """The process's warm pipelines, least recently used first, at most ``size``."""
 
-    def __init__(self, size: int = MAX_WARM_PIPELINES) -> None:
+    def __init__(self, size: int = MAX_WARM_PIPELINES, idle_seconds: float = IDLE_SECONDS) -> None:
         self.size = size
+        self.idle_seconds = idle_seconds
         self._lock = threading.Lock()
         self._pipelines: OrderedDict[tuple[WarmInstall, str], WarmPipeline] = OrderedDict()
+        self._watcher: threading.Thread | None = None
 
     def get(self, install: WarmInstall, pair: str, *, limit: int | None = None) -> WarmPipeline:
         """The pipeline for ``pair`` of ``install`` (not started yet if new); closes the least
@@ -308,6 +333,12 @@ class WarmPipelines:
         with self._lock:
             pipeline = self._pipelines.pop(key, None) or WarmPipeline(install, pair)
             self._pipelines[key] = pipeline
+            if self._watcher is None:
+                # One daemon thread per process stops idle pipelines (IDLE_SECONDS).
+                self._watcher = threading.Thread(
+                    target=self._stop_idle_ones, name="apertium-idle", daemon=True
+                )
+                self._watcher.start()
             evicted = [
                 self._pipelines.popitem(last=False)[1] for _ in range(len(self._pipelines) - keep)
             ]
@@ -318,6 +349,12 @@ class WarmPipelines:
     def pipelines(self) -> list[WarmPipeline]:
         with self._lock:
             return list(self._pipelines.values())
+
+    def _stop_idle_ones(self) -> None:
+        while True:
+            time.sleep(self.idle_seconds / 4)
+            for pipeline in self.pipelines():
+                pipeline.stop_if_idle(self.idle_seconds)
 
     def close_all(self) -> None:
         with self._lock:
