@@ -413,11 +413,19 @@ def _stack_members() -> list[tuple[int, str]]:
     members = []
     for name in ("localstack", "secantus"):
         pid = int((STATE_DIR / "pids" / f"{name}.pid").read_text())
-        for member in _descendants(pid, tree):
-            if name == "secantus":
-                members.append((member, "mongo"))
-            else:
-                members.append((member, "lambda" if _is_lambda(member) else "localstack"))
+        if name == "secantus":
+            members += [(member, "mongo") for member in _descendants(pid, tree)]
+            continue
+        # A Lambda worker's own children (the offline provider's Apertium stages) count
+        # with the Lambda environments, not with LocalStack.
+        todo = [pid]
+        while todo:
+            current = todo.pop()
+            if current != pid and _is_lambda(current):
+                members += [(member, "lambda") for member in _descendants(current, tree)]
+                continue
+            members.append((current, "localstack"))
+            todo.extend(tree.get(current, []))
     return members
 
 

@@ -2,15 +2,15 @@
 through the API. Every job must complete with all its pages, under exactly one execution
 (none lost, none run twice); the figures are the time to drain them all, the throughput, and
 the peak memory (RSS sum) of the whole local stack sampled every 0.5 s during the run:
-LocalStack's process tree (its Lambda environments counted apart) and the MongoDB-wire
-server, found through the PID files localstack/stack.sh writes. RSS comes from
-/proc/PID/statm (~3 ms a sample for the whole stack), so the sampling takes next to no CPU
-from the stack it measures. Baseline: the same sum, sampled just before the jobs are
-submitted. Beside it, the PSS sum of the same processes at the peak (read only when a sample
-raises the RSS peak by more than 1 %, so at the peak sample or one within 1 % below it:
-smaps_rollup costs ~75 ms for 35 environments): RSS counts the
-interpreter's and libraries' shared pages once per process, PSS divides them among the
-processes sharing them, so it is what the machine really holds.
+LocalStack's process tree (its Lambda environments, with the processes they start, counted
+apart) and the MongoDB-wire server, found through the PID files localstack/stack.sh writes.
+RSS comes from /proc/PID/statm (~3 ms a sample for the whole stack), so the sampling takes
+next to no CPU from the stack it measures. Baseline: the same sum, sampled just before the
+jobs are submitted. Beside it, the PSS sum of the same processes at the peak (read only when
+a sample raises the RSS peak by more than 1 %, so at the peak sample or one within 1 % below
+it: smaps_rollup costs ~75 ms for 35 environments): RSS counts the interpreter's and
+libraries' shared pages once per process, PSS divides them among the processes sharing
+them, so it is what the machine really holds.
 The RSS sum stays the goal's figure (issue 16 set the goal in it).
 
 Throughput: the load's pages/min (all pages, submit to the last job completed) next to the
@@ -163,7 +163,8 @@ def _run(
             "idle, just before",
             idle.total_mb,
             f"LocalStack {peak.localstack_mb:.0f} MB + {peak.lambda_processes} Lambda processes "
-            f"{peak.lambda_mb:.0f} MB + MongoDB-wire {peak.mongo_mb:.0f} MB; "
+            f"(workers and what they started) {peak.lambda_mb:.0f} MB + MongoDB-wire "
+            f"{peak.mongo_mb:.0f} MB; "
             f"{sampler.samples} samples",
             "value <= 6144",
         ),
