@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -429,29 +429,24 @@ def _stack_members() -> list[tuple[int, str]]:
     return members
 
 
-def _rss_sample(members: list[tuple[int, str]]) -> MemorySample:
-    sample = MemorySample(0.0, 0.0, 0.0, 0)
+def _sums(members: list[tuple[int, str]], read: Callable[[int], float]) -> dict[str, float]:
+    """``read`` (MB) summed per kind of member: localstack, lambda, mongo."""
+    sums = dict.fromkeys(("localstack", "lambda", "mongo"), 0.0)
     for member, kind in members:
-        rss = _rss_mb(member)
-        if kind == "mongo":
-            sample.mongo_mb += rss
-        elif kind == "lambda":
-            sample.lambda_mb += rss
-            sample.lambda_processes += 1
-        else:
-            sample.localstack_mb += rss
-    return sample
+        sums[kind] += read(member)
+    return sums
+
+
+def _rss_sample(members: list[tuple[int, str]]) -> MemorySample:
+    rss = _sums(members, _rss_mb)
+    lambdas = sum(1 for _, kind in members if kind == "lambda")
+    return MemorySample(rss["localstack"], rss["mongo"], rss["lambda"], lambdas)
 
 
 def _add_pss(sample: MemorySample, members: list[tuple[int, str]]) -> MemorySample:
-    for member, kind in members:
-        pss = pss_mb(member)
-        if kind == "mongo":
-            sample.mongo_pss_mb += pss
-        elif kind == "lambda":
-            sample.lambda_pss_mb += pss
-        else:
-            sample.localstack_pss_mb += pss
+    pss = _sums(members, pss_mb)
+    sample.localstack_pss_mb, sample.mongo_pss_mb = pss["localstack"], pss["mongo"]
+    sample.lambda_pss_mb = pss["lambda"]
     return sample
 
 
