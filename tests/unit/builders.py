@@ -13,6 +13,7 @@ from pagewise.data.pages import PageRepository
 from pagewise.data.results import ResultRepository
 from pagewise.data.storage import DocumentStore
 from pagewise.data.workflow import Workflow
+from pagewise.documents.layout import Block, Box, Line, PageLayout, Word
 from pagewise.logic.jobs import JobService
 from pagewise.logic.keys import upload_key
 from pagewise.logic.pipeline import Pipeline
@@ -147,3 +148,13 @@ def a_job_run_through(
     if until == "finish":
         pipeline.finish(job.job_id)
     return job.job_id
+
+
+def a_layout(*texts: str, page: int = 1) -> PageLayout:
+    """A text-layer page of one block per text (ids b1, b2, ...), one line each, stacked."""
+    blocks = []
+    for index, text in enumerate(texts, start=1):
+        box = Box(x0=60, y0=60 * index, x1=500, y1=60 * index + 40)
+        line = Line(box=box, words=[Word(text=word, box=box) for word in text.split()])
+        blocks.append(Block(id=f"b{index}", box=box, lines=[line]))
+    return PageLayout(page=page, width=595, height=842, source="text_layer", blocks=blocks)

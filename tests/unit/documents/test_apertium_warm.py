@@ -25,10 +25,10 @@ from pagewise.documents.apertium_warm import (
     warm_install,
 )
 from pagewise.documents.block_translation import translate_blocks_offline
-from pagewise.documents.layout import Block, Box, Line, PageLayout, Word
 from pagewise.documents.translate import apertium_gist, apertium_once, translate_offline
 
 from tests.support.tools import installed
+from tests.unit.builders import a_layout
 
 PAIR = "spa-eng"
 REPO = Path(__file__).resolve().parents[3]
@@ -77,15 +77,6 @@ def _warm() -> WarmPipeline:
     install = _real_install()
     assert install is not None
     return PIPELINES.get(install, PAIR)
-
-
-def _layout(*texts: str) -> PageLayout:
-    blocks = []
-    for index, text in enumerate(texts, start=1):
-        box = Box(x0=60, y0=60 * index, x1=500, y1=60 * index + 40)
-        line = Line(box=box, words=[Word(text=word, box=box) for word in text.split()])
-        blocks.append(Block(id=f"b{index}", box=box, lines=[line]))
-    return PageLayout(page=1, width=595, height=842, source="text_layer", blocks=blocks)
 
 
 def _alive_in_group(group: int) -> list[int]:
@@ -142,7 +133,7 @@ def test_consecutive_calls_are_served_by_the_same_pipeline() -> None:
     assert pid is not None and first.provider == "apertium"
 
     again = translate_offline("El perro come.", "es")
-    blocks = translate_blocks_offline(_layout("El arrendatario paga.", "La casa es grande."), "es")
+    blocks = translate_blocks_offline(a_layout("El arrendatario paga.", "La casa es grande."), "es")
 
     assert again.plain_english == _one_shot("El perro come.")
     assert blocks.provider == "apertium" and blocks.blocks["b2"] == "The house is big."

@@ -15,11 +15,12 @@ from pagewise.documents.block_translation import (
     translate_blocks_offline,
 )
 from pagewise.documents.glossary import GlossaryEntry
-from pagewise.documents.layout import Block, Box, Line, PageLayout, Word
+from pagewise.documents.layout import PageLayout
 from pagewise.documents.llm import LlmBadRequest, LlmConfig, LlmTranslator
 from pagewise.documents.translate import APERTIUM_NOTE, OFFLINE_NOTE
 
 from tests.support.fake_openai import FakeOpenAI
+from tests.unit.builders import a_layout
 
 TEXTS = [
     "CONTRATO DE ARRENDAMIENTO",
@@ -32,12 +33,7 @@ DEPOSIT = GlossaryEntry(source="fianza", target="security deposit")  # not on th
 
 
 def _layout() -> PageLayout:
-    blocks = []
-    for index, text in enumerate(TEXTS, start=1):
-        box = Box(x0=60, y0=60 * index, x1=500, y1=60 * index + 40)
-        line = Line(box=box, words=[Word(text=word, box=box) for word in text.split()])
-        blocks.append(Block(id=f"b{index}", box=box, lines=[line]))
-    return PageLayout(page=3, width=595, height=842, source="text_layer", blocks=blocks)
+    return a_layout(*TEXTS, page=3)
 
 
 @pytest.fixture(scope="module")
