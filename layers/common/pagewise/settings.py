@@ -134,7 +134,8 @@ class PipelineSettings(StoreSettings):
     # unset: the installation's own (/usr/share/apertium for /usr/bin/apertium).
     apertium_datadir: str | None = Field(default=None, alias="APERTIUM_DATADIR")
     # Apertium pairs kept running between calls per process (documents/apertium_warm.py:
-    # about 90 MB of memory each, a sixth of the CPU per call); 0: a fresh run per call.
+    # 177 MB RSS each, about 90 MB of it its own; a sixth of the CPU per call); 0: a fresh
+    # run per call.
     apertium_warm_pipelines: int = Field(default=2, alias="APERTIUM_WARM_PIPELINES", ge=0, le=8)
     # The LLM: any OpenAI-compatible server. No model configured means the offline provider.
     llm_model: str = Field(default="", alias="LLM_MODEL")
